@@ -1,0 +1,62 @@
+/* Registered and configured claim checks for one provider. */
+#ifndef WIF_CLAIMS_H
+#define WIF_CLAIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "json.h"
+
+#define WIF_GROUPS_MAX 512     /* entries in the groups claim */
+#define WIF_GROUP_LEN_MAX 256  /* bytes of one group */
+#define WIF_SUBJECT_LEN_MAX 256 /* bytes of the user claim */
+
+/*
+ * What a validated token says about its bearer. Strings are borrowed from
+ * the claims document passed to wif_claims_check and live as long as it;
+ * the groups array itself is owned (free with wif_identity_clear).
+ */
+struct wif_identity {
+  const char *issuer;
+  const char *subject; /* the provider's user claim */
+  size_t subject_len;
+  const char **groups; /* NULL when the claim is absent */
+  size_t n_groups;
+  int64_t exp;
+  int64_t iat; /* INT64_MIN when absent */
+  int64_t nbf; /* INT64_MIN when absent */
+};
+
+/*
+ * Checks claims (the JSON object of a token whose signature has been
+ * verified) against provider p at time now (seconds since the epoch),
+ * allowing clock_skew seconds:
+ *
+ *   iss     string, exactly p->issuer             ISS_MISMATCH
+ *   aud     string or array of strings; one of
+ *           them equals one of p->audiences       AUD_MISMATCH
+ *   exp     required NumericDate; now < exp + skew EXPIRED
+ *   nbf     optional; nbf <= now + skew            NOT_YET_VALID
+ *   iat     optional; iat <= now + skew            IAT_INVALID
+ *   exp - iat <= max_token_age (when set; iat required then) LIFETIME
+ *   user claim: non-empty string, no longer than WIF_SUBJECT_LEN_MAX
+ *                                                  SUB_INVALID
+ *   groups claim: absent, or an array of at most WIF_GROUPS_MAX non-empty
+ *           strings of at most WIF_GROUP_LEN_MAX bytes  CLAIM_TYPE/TOO_LARGE
+ *   require lines: the claim is a string matching the glob CLAIM_MISMATCH
+ *
+ * Missing required claims give CLAIM_MISSING; wrong JSON types
+ * CLAIM_TYPE. Arithmetic saturates, so exp = INT64_MAX cannot wrap.
+ * *out is cleared first and filled only on WIF_OK.
+ */
+wif_rc wif_claims_check(const struct wif_json_doc *claims,
+                        const struct wif_provider *p, int64_t clock_skew,
+                        int64_t now, struct wif_identity *out,
+                        struct wif_error *err);
+
+/* Frees what the identity owns and zeroes it; NULL does nothing. */
+void wif_identity_clear(struct wif_identity *id);
+
+#endif

@@ -1,0 +1,113 @@
+/* pam_wif.conf: the global settings and the trusted providers. */
+#ifndef WIF_CONFIG_H
+#define WIF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "alg.h"
+#include "error.h"
+
+#define WIF_CONFIG_PATH "/etc/security/pam_wif.conf"
+#define WIF_MAP_PATH "/etc/security/pam_wif.map"
+#define WIF_CACHE_DIR "/var/cache/pam_wif"
+#define WIF_CONFIG_SIZE_MAX (256 * 1024)
+#define WIF_CONFIG_LINE_MAX 4096
+#define WIF_PROVIDERS_MAX 64
+#define WIF_LIST_MAX 32 /* audiences, log_claims, require lines */
+
+enum wif_authz { WIF_AUTHZ_USER, WIF_AUTHZ_GROUP };
+
+/* A `require = CLAIM = GLOB` line: the claim (a name or JSON pointer) must
+ * be a string matching the shell glob (fnmatch, no flags). */
+struct wif_require {
+  char *claim;
+  char *pattern;
+};
+
+/* A [provider NAME] section. Every string is owned by the config. */
+struct wif_provider {
+  char *name;
+  char *issuer;      /* required; exact match with iss */
+  char **audiences;  /* required, at least one */
+  size_t n_audiences;
+  enum wif_authz authorization; /* default user */
+  char *user_claim;   /* default "sub" */
+  char *groups_claim; /* default "groups" */
+  wif_alg_set algorithms; /* default RS256 */
+  char *jwks_uri;  /* NULL: from discovery */
+  char *jwks_file; /* NULL: over HTTPS */
+  char *ca_file;   /* NULL: system trust store */
+  struct wif_require *requires;
+  size_t n_requires;
+  int64_t max_token_age; /* seconds; 0: no limit */
+  unsigned line;         /* where the section starts, for messages */
+};
+
+struct wif_config {
+  char *path;      /* as given to the loader, for messages */
+  char *map_file;  /* default WIF_MAP_PATH */
+  char *cache_dir; /* default WIF_CACHE_DIR */
+  int64_t http_timeout; /* seconds, default 5, 1..60 */
+  int64_t clock_skew;   /* seconds, default 60, 0..600 */
+  char **log_claims;    /* default iss sub */
+  size_t n_log_claims;
+  char *https_proxy; /* NULL: direct */
+  struct wif_provider *providers;
+  size_t n_providers;
+};
+
+/* An empty config holding the defaults and no provider; NULL on ENOMEM. */
+struct wif_config *wif_config_new(const char *path);
+
+void wif_config_free(struct wif_config *cfg);
+
+/*
+ * Reads and parses the file at path. The file, and every directory above
+ * it, must be owned by `owner` (root for the module) or root, and not
+ * writable by group or others; the file must be regular, not a symlink,
+ * and at most WIF_CONFIG_SIZE_MAX bytes (else WIF_E_CONFIG_INSECURE or
+ * WIF_E_CONFIG_INVALID). Syntax and semantic errors give
+ * WIF_E_CONFIG_INVALID with "path:line: message". *out is new on success.
+ */
+wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
+                       struct wif_error *err);
+
+/* Parses text already in memory; `name` is used in messages. */
+wif_rc wif_config_parse(const char *text, size_t len, const char *name,
+                        struct wif_config **out, struct wif_error *err);
+
+/*
+ * Adds a provider section called name (unique, [A-Za-z0-9_.-], 1..64
+ * chars). The parser and `wifctl verify --issuer ...` both build providers
+ * this way. *out borrows the new provider (valid until the next add).
+ */
+wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
+                               struct wif_provider **out,
+                               struct wif_error *err);
+
+/*
+ * Sets one key. provider NULL means [global]. Unknown keys and bad values
+ * give WIF_E_CONFIG_INVALID with a message naming the key (the caller
+ * prefixes path:line). List keys append; `require` repeats.
+ */
+wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
+                      const char *key, const char *value,
+                      struct wif_error *err);
+
+/* Checks what a finished config needs: each provider has an issuer and an
+ * audience, issuers are unique, URLs are https. */
+wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err);
+
+/* Provider with exactly this issuer, or NULL. Borrowed. */
+const struct wif_provider *
+wif_config_provider_by_issuer(const struct wif_config *cfg,
+                              const char *issuer, size_t len);
+
+/* Provider by section name, or NULL. Borrowed. */
+const struct wif_provider *
+wif_config_provider_by_name(const struct wif_config *cfg, const char *name);
+
+#endif

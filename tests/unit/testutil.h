@@ -1,0 +1,47 @@
+/* Shared helpers for the unit tests: files, keys and token signing. */
+#ifndef WIF_TESTUTIL_H
+#define WIF_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "jwk.h"
+
+/* Reads a whole file; fails the test when it cannot. Caller frees. */
+char *wif_test_read(const char *path, size_t *len);
+
+/* "dir/name", caller frees. */
+char *wif_test_path(const char *dir, const char *name);
+
+/* Path of a generated key file (WIF_TEST_KEYS_DIR/name); caller frees. */
+char *wif_test_key_path(const char *name);
+
+/* Loads WIF_TEST_KEYS_DIR/<file> as a key set; fails the test on error. */
+struct wif_jwks *wif_test_jwks(const char *file);
+
+/* base64url of len bytes; caller frees. */
+char *wif_test_b64(const void *data, size_t len);
+
+/*
+ * Signs a token with the private key WIF_TEST_KEYS_DIR/<kid>.key.pem under
+ * alg. header_json NULL means {"alg":ALG,"kid":KID,"typ":"JWT"}. The
+ * header and claims are encoded exactly as given. Caller frees.
+ */
+char *wif_test_sign(const char *kid, const char *alg, const char *header_json,
+                    const char *claims_json);
+
+/* Like wif_test_sign with claims built by printf-style formatting. */
+char *wif_test_signf(const char *kid, const char *alg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Three raw segments joined with dots (each already base64url or not). */
+char *wif_test_join(const char *h, const char *p, const char *s);
+
+/* A fixed "now" for tests: 2026-01-01T00:00:00Z. */
+#define WIF_TEST_NOW INT64_C(1767225600)
+
+#endif
