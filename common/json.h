@@ -99,7 +99,7 @@ const struct wif_json *wif_json_pointer(const struct wif_json_doc *doc,
                                         const struct wif_json *v,
                                         const char *pointer);
 
-/* True when v is a string; then *s/*len borrow its text. */
+/* True when v is a string; then *s and *len borrow its text. */
 bool wif_json_string(const struct wif_json *v, const char **s, size_t *len);
 
 /*

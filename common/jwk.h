@@ -81,7 +81,7 @@ unsigned wif_jwk_bits(const struct wif_jwk *key);
 bool wif_jwk_alg(const struct wif_jwk *key, enum wif_alg *out);
 
 /*
- * True when key may verify alg: kty and curve fit (RSA for RS*/PS*, P-256
+ * True when key may verify alg: kty and curve fit (RSA for RS* and PS*, P-256
  * for ES256, P-384 for ES384, P-521 for ES512, Ed25519 for EdDSA), and the
  * key's own alg hint, when present, is exactly alg.
  */

@@ -1,0 +1,320 @@
+/* The token pipeline: parse, choose the provider, find the key, verify,
+ * check claims. */
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+#include "verify.h"
+
+/* Without a kid, a token is tried against at most this many keys, so a
+ * large set cannot multiply the cost of one bad token (B13, M7). */
+#define KIDLESS_TRIES_MAX 8
+
+struct wif_validator {
+  const struct wif_config *cfg;
+  uid_t owner;
+  struct wif_log log;
+  struct wif_jwks **keys; /* per provider, owned; NULL until loaded */
+  wif_keys_loader loader;
+  void *loader_ctx;
+};
+
+struct wif_validator *wif_validator_new(const struct wif_config *cfg,
+                                        uid_t owner,
+                                        const struct wif_log *log) {
+  struct wif_validator *v;
+
+  if (cfg == NULL)
+    return NULL;
+  v = calloc(1, sizeof(*v));
+  if (v == NULL)
+    return NULL;
+  v->keys = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*v->keys));
+  if (v->keys == NULL) {
+    free(v);
+    return NULL;
+  }
+  v->cfg = cfg;
+  v->owner = owner;
+  if (log != NULL)
+    v->log = *log;
+  return v;
+}
+
+void wif_validator_free(struct wif_validator *v) {
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < v->cfg->n_providers; i++)
+    wif_jwks_free(v->keys[i]);
+  free(v->keys);
+  free(v);
+}
+
+void wif_validator_set_loader(struct wif_validator *v, wif_keys_loader fn,
+                              void *ctx) {
+  if (v == NULL)
+    return;
+  v->loader = fn;
+  v->loader_ctx = ctx;
+}
+
+static bool provider_index(const struct wif_validator *v,
+                           const struct wif_provider *p, size_t *out) {
+  if (p < v->cfg->providers || p >= v->cfg->providers + v->cfg->n_providers)
+    return false;
+  *out = (size_t)(p - v->cfg->providers);
+  return true;
+}
+
+wif_rc wif_validator_set_keys(struct wif_validator *v,
+                              const struct wif_provider *p,
+                              struct wif_jwks *keys) {
+  size_t i;
+
+  if (v == NULL || !provider_index(v, p, &i)) {
+    wif_jwks_free(keys);
+    return WIF_E_INTERNAL;
+  }
+  wif_jwks_free(v->keys[i]);
+  v->keys[i] = keys;
+  return WIF_OK;
+}
+
+static wif_rc load_jwks_file(struct wif_validator *v,
+                             const struct wif_provider *p,
+                             struct wif_jwks **out, struct wif_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  struct wif_error ferr;
+  wif_rc rc;
+
+  rc = wif_file_read_trusted(p->jwks_file, v->owner, WIF_JWKS_SIZE_MAX, &text,
+                             &len, &ferr);
+  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE)
+    rc = WIF_E_JWKS_UNAVAILABLE;
+  if (rc != WIF_OK) {
+    wif_error_set(err, rc, "provider \"%s\": %s", p->name, ferr.msg);
+    goto out;
+  }
+  rc = wif_jwks_parse(text, len, &v->log, out, &ferr);
+  if (rc != WIF_OK)
+    wif_error_set(err, rc, "provider \"%s\": %s: %s", p->name, p->jwks_file,
+                  ferr.msg);
+out:
+  wif_file_free_buffer(text, len);
+  return rc;
+}
+
+/* The provider's keys, borrowed. `refresh` only matters to a loader: keys
+ * installed directly or read from a pinned file cannot get any fresher. */
+static wif_rc get_keys(struct wif_validator *v, const struct wif_provider *p,
+                       bool refresh, struct wif_jwks **out,
+                       struct wif_error *err) {
+  size_t i;
+  wif_rc rc;
+
+  *out = NULL;
+  if (!provider_index(v, p, &i))
+    return wif_error_set(err, WIF_E_INTERNAL, "unknown provider");
+  if (v->keys[i] != NULL) {
+    *out = v->keys[i];
+    return WIF_OK;
+  }
+  if (v->loader != NULL)
+    return v->loader(v->loader_ctx, p, refresh, out, err);
+  if (p->jwks_file == NULL)
+    return wif_error_set(err, WIF_E_JWKS_UNAVAILABLE,
+                         "provider \"%s\" has no jwks_file, and keys over "
+                         "HTTPS are not available here",
+                         p->name);
+  rc = load_jwks_file(v, p, &v->keys[i], err);
+  *out = v->keys[i];
+  return rc;
+}
+
+static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
+                              struct wif_error *err) {
+  const struct wif_json *iss;
+  const char *s;
+  size_t len;
+  char shown[128];
+
+  iss = wif_json_get(r->claims, wif_json_root(r->claims), "iss");
+  if (iss == NULL)
+    return wif_error_set(err, WIF_E_CLAIM_MISSING, "the token has no iss");
+  if (!wif_json_string(iss, &s, &len))
+    return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "the token's iss is not a string");
+  r->provider = wif_config_provider_by_issuer(v->cfg, s, len);
+  if (r->provider == NULL) {
+    wif_log_sanitize(s, len, shown, sizeof(shown));
+    return wif_error_set(err, WIF_E_ISS_MISMATCH,
+                         "issuer \"%s\" is not configured", shown);
+  }
+  return WIF_OK;
+}
+
+static wif_rc verify_key(const struct wif_jwt *jwt, struct wif_jwk *key) {
+  if (!wif_jwk_allows(key, jwt->alg))
+    return WIF_E_ALG_NOT_ALLOWED;
+  return wif_verify_signature(key, jwt->alg,
+                              (const unsigned char *)jwt->signing_input,
+                              jwt->signing_input_len, jwt->signature,
+                              jwt->signature_len);
+}
+
+static wif_rc verify_with_kid(struct wif_validator *v, struct wif_result *r,
+                              struct wif_error *err) {
+  const struct wif_provider *p = r->provider;
+  const struct wif_jwt *jwt = r->jwt;
+  struct wif_jwks *keys = NULL, *before;
+  struct wif_jwk *key;
+  bool refreshed = false;
+  char kid[80];
+  wif_rc rc;
+
+  wif_log_sanitize(jwt->kid, jwt->kid_len, kid, sizeof(kid));
+  rc = get_keys(v, p, false, &keys, err);
+  if (rc != WIF_OK)
+    return rc;
+  key = wif_jwks_find(keys, jwt->kid, jwt->kid_len);
+  if (key == NULL) {
+    /* An unknown kid may be a rotation the cache has not seen yet: ask
+     * for fresh keys once (the loader rate-limits the network). */
+    rc = get_keys(v, p, true, &keys, err);
+    if (rc != WIF_OK)
+      return rc;
+    refreshed = true;
+    key = wif_jwks_find(keys, jwt->kid, jwt->kid_len);
+  }
+  if (key == NULL)
+    return wif_error_set(err, WIF_E_KEY_NOT_FOUND,
+                         "provider \"%s\" has no key with kid \"%s\"",
+                         p->name, kid);
+  rc = verify_key(jwt, key);
+  if (rc == WIF_E_BAD_SIGNATURE && !refreshed && v->loader != NULL) {
+    /* Same kid, new key material (J12): one refresh, one retry. */
+    before = keys;
+    if (get_keys(v, p, true, &keys, err) == WIF_OK && keys != before) {
+      key = wif_jwks_find(keys, jwt->kid, jwt->kid_len);
+      if (key != NULL)
+        rc = verify_key(jwt, key);
+    }
+  }
+  switch (rc) {
+  case WIF_OK:
+    return WIF_OK;
+  case WIF_E_ALG_NOT_ALLOWED:
+    return wif_error_set(err, rc,
+                         "key \"%s\" of provider \"%s\" cannot be used "
+                         "with %s",
+                         kid, p->name, wif_alg_name(jwt->alg));
+  case WIF_E_BAD_SIGNATURE:
+    return wif_error_set(err, rc,
+                         "the signature does not verify with key \"%s\" of "
+                         "provider \"%s\"",
+                         kid, p->name);
+  default:
+    return wif_error_set(err, rc, "signature verification failed");
+  }
+}
+
+static wif_rc verify_without_kid(struct wif_validator *v, struct wif_result *r,
+                                 struct wif_error *err) {
+  const struct wif_jwt *jwt = r->jwt;
+  struct wif_jwks *keys = NULL;
+  size_t tries = 0;
+  wif_rc rc;
+
+  rc = get_keys(v, r->provider, false, &keys, err);
+  if (rc != WIF_OK)
+    return rc;
+  for (size_t i = 0; i < wif_jwks_count(keys) && tries < KIDLESS_TRIES_MAX;
+       i++) {
+    struct wif_jwk *key = wif_jwks_at(keys, i);
+
+    if (!wif_jwk_allows(key, jwt->alg))
+      continue;
+    tries++;
+    rc = verify_key(jwt, key);
+    if (rc != WIF_E_BAD_SIGNATURE)
+      break;
+  }
+  if (tries == 0)
+    return wif_error_set(err, WIF_E_KEY_NOT_FOUND,
+                         "the token has no kid and provider \"%s\" has no "
+                         "%s key",
+                         r->provider->name, wif_alg_name(jwt->alg));
+  if (rc == WIF_E_BAD_SIGNATURE)
+    return wif_error_set(err, rc,
+                         "the token has no kid and the signature verifies "
+                         "with none of provider \"%s\"'s %s keys",
+                         r->provider->name, wif_alg_name(jwt->alg));
+  if (rc != WIF_OK)
+    return wif_error_set(err, rc, "signature verification failed");
+  return WIF_OK;
+}
+
+static wif_rc check_alg(const struct wif_result *r, struct wif_error *err) {
+  char shown[32];
+
+  if (!r->jwt->alg_known) {
+    wif_log_sanitize(r->jwt->alg_name, strlen(r->jwt->alg_name), shown,
+                     sizeof(shown));
+    return wif_error_set(err, WIF_E_ALG_NOT_ALLOWED,
+                         "alg \"%s\" is never accepted", shown);
+  }
+  if ((r->provider->algorithms & WIF_ALG_BIT(r->jwt->alg)) == 0)
+    return wif_error_set(err, WIF_E_ALG_NOT_ALLOWED,
+                         "alg %s is not in the algorithms of provider \"%s\"",
+                         wif_alg_name(r->jwt->alg), r->provider->name);
+  return WIF_OK;
+}
+
+wif_rc wif_validate(struct wif_validator *v, const char *token, size_t len,
+                    int64_t now, struct wif_result *out,
+                    struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+
+  if (out == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "no result");
+  memset(out, 0, sizeof(*out));
+  if (v == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "no validator");
+
+  rc = wif_jwt_parse(token, len, &out->jwt, err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_jwt_claims(out->jwt, &out->claims, err);
+  if (rc != WIF_OK)
+    goto out;
+  /* The issuer only chooses which keys and rules apply; nothing in the
+   * claims is trusted until the signature verifies. */
+  rc = choose_provider(v, out, err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = check_alg(out, err);
+  if (rc != WIF_OK)
+    goto out;
+  if (out->jwt->kid != NULL)
+    rc = verify_with_kid(v, out, err);
+  else
+    rc = verify_without_kid(v, out, err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_claims_check(out->claims, out->provider, v->cfg->clock_skew, now,
+                        &out->identity, err);
+out:
+  return rc;
+}
+
+void wif_result_clear(struct wif_result *r) {
+  if (r == NULL)
+    return;
+  wif_identity_clear(&r->identity);
+  wif_json_free(r->claims);
+  wif_jwt_free(r->jwt);
+  memset(r, 0, sizeof(*r));
+}
