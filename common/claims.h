@@ -47,8 +47,9 @@ struct wif_identity {
  *           strings of at most WIF_GROUP_LEN_MAX bytes  CLAIM_TYPE/TOO_LARGE
  *   require lines: the claim is a string matching the glob CLAIM_MISMATCH
  *
- * Missing required claims give CLAIM_MISSING; wrong JSON types
- * CLAIM_TYPE. Arithmetic saturates, so exp = INT64_MAX cannot wrap.
+ * An iss or aud that is missing or of the wrong type is a mismatch like any
+ * other (ISS_MISMATCH, AUD_MISMATCH); a missing exp or user claim is
+ * CLAIM_MISSING; other wrong JSON types CLAIM_TYPE. Arithmetic saturates, so exp = INT64_MAX cannot wrap.
  * *out is cleared first and filled only on WIF_OK.
  */
 wif_rc wif_claims_check(const struct wif_json_doc *claims,

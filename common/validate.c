@@ -141,11 +141,12 @@ static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
   size_t len;
   char shown[128];
 
+  /* Like any other issuer that is not configured (E9). */
   iss = wif_json_get(r->claims, wif_json_root(r->claims), "iss");
   if (iss == NULL)
-    return wif_error_set(err, WIF_E_CLAIM_MISSING, "the token has no iss");
+    return wif_error_set(err, WIF_E_ISS_MISMATCH, "the token has no iss");
   if (!wif_json_string(iss, &s, &len))
-    return wif_error_set(err, WIF_E_CLAIM_TYPE,
+    return wif_error_set(err, WIF_E_ISS_MISMATCH,
                          "the token's iss is not a string");
   r->provider = wif_config_provider_by_issuer(v->cfg, s, len);
   if (r->provider == NULL) {

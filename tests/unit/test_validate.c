@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "validate.h"
 
@@ -267,10 +268,16 @@ static void test_claim_reasons(void **state) {
   free(t);
   t = wif_test_sign("eddsa", "EdDSA", NULL,
                     "{\"aud\":\"" AUD "\",\"exp\":1}");
-  assert_int_equal(check(f, t), WIF_E_CLAIM_MISSING);
+  assert_int_equal(check(f, t), WIF_E_ISS_MISMATCH);
   free(t);
-  t = wif_test_sign("eddsa", "EdDSA", NULL, "{\"iss\":1}");
-  assert_int_equal(check(f, t), WIF_E_CLAIM_TYPE);
+  t = wif_test_sign("eddsa", "EdDSA", NULL, "{\"iss\":[\"" ISS "\"]}");
+  assert_int_equal(check(f, t), WIF_E_ISS_MISMATCH);
+  free(t);
+  snprintf(claims, sizeof(claims),
+           "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":%lld}",
+           (long long)WIF_TEST_NOW + 60);
+  t = wif_test_sign("eddsa", "EdDSA", NULL, claims);
+  assert_int_equal(check(f, t), WIF_E_CLAIM_MISSING); /* no sub */
   free(t);
 }
 

@@ -1,0 +1,508 @@
+/* Registered and configured claim checks for one provider. */
+#include "claims.h"
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/*
+ * Decisions beyond the header's table, each the strict choice:
+ *
+ *   - iss that is absent or not a string is ISS_MISMATCH, like any other
+ *     issuer that is not byte-for-byte the configured one (SECURITY-CASES
+ *     E9): there is no normalisation of case, ports or trailing slashes.
+ *   - aud that is absent, empty, of another type, or an array holding any
+ *     non-string element is AUD_MISMATCH (E11), even if another element
+ *     matches: a malformed audience list is not trusted in part.
+ *   - exp/nbf/iat numbers outside the NumericDate range (|x| > 2^53,
+ *     1e400) are CLAIM_TYPE; they cannot be checked, so they never pass.
+ *   - the lifetime exp - iat uses exp rounded up and iat rounded down, so
+ *     fractional seconds never let a token slip under max_token_age.
+ *   - the user claim rejects C0 controls, DEL and C1 controls (U+0080 to
+ *     U+009F): it reaches logs, terminals and PAM_USER-like places.
+ *   - group names are opaque bytes (E15): they are compared exactly by the
+ *     mapping and sanitised when logged, never split or interpreted.
+ *   - a require line matches only a string claim; arrays (even of
+ *     strings) are CLAIM_TYPE, so a bound claim has exactly one value.
+ */
+
+/* Untrusted values quoted in messages are sanitised and cut to this. */
+#define QUOTE_MAX 96
+
+static const char *provider_name(const struct wif_provider *p) {
+  return p->name != NULL ? p->name : "(unnamed)";
+}
+
+static const char *type_name(enum wif_json_type t) {
+  switch (t) {
+  case WIF_JSON_NULL:
+    return "null";
+  case WIF_JSON_FALSE:
+  case WIF_JSON_TRUE:
+    return "a boolean";
+  case WIF_JSON_NUMBER:
+    return "a number";
+  case WIF_JSON_STRING:
+    return "a string";
+  case WIF_JSON_ARRAY:
+    return "an array";
+  case WIF_JSON_OBJECT:
+    return "an object";
+  }
+  return "an unknown type";
+}
+
+static int64_t sat_add(int64_t a, int64_t b) {
+  if (b > 0 && a > INT64_MAX - b)
+    return INT64_MAX;
+  if (b < 0 && a < INT64_MIN - b)
+    return INT64_MIN;
+  return a + b;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b) {
+  if (b < 0 && a > INT64_MAX + b)
+    return INT64_MAX;
+  if (b > 0 && a < INT64_MIN + b)
+    return INT64_MIN;
+  return a - b;
+}
+
+/* RFC 3339 UTC for years 1..9999, else the raw seconds, so a person can
+ * compare the claim with their clock. */
+static void format_time(int64_t t, char *buf, size_t size) {
+  struct tm tm;
+  time_t tt = (time_t)t;
+
+  if ((int64_t)tt == t && gmtime_r(&tt, &tm) != NULL && tm.tm_year >= -1899 &&
+      tm.tm_year <= 8099 && strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0)
+    return;
+  (void)snprintf(buf, size, "%" PRId64 " (seconds since the epoch)", t);
+}
+
+static bool same_bytes(const char *configured, const char *s, size_t len) {
+  return configured != NULL && strlen(configured) == len &&
+         memcmp(configured, s, len) == 0;
+}
+
+/* A plain member name, or an RFC 6901 pointer when it starts with '/'. */
+static const struct wif_json *lookup(const struct wif_json_doc *doc,
+                                     const struct wif_json *root,
+                                     const char *name) {
+  if (name[0] == '/')
+    return wif_json_pointer(doc, root, name);
+  return wif_json_get(doc, root, name);
+}
+
+static wif_rc check_iss(const struct wif_json_doc *doc,
+                        const struct wif_json *root,
+                        const struct wif_provider *p, const char **out_iss,
+                        struct wif_error *err) {
+  const struct wif_json *v = wif_json_get(doc, root, "iss");
+  const char *s;
+  size_t len;
+  char q[QUOTE_MAX];
+
+  if (v == NULL)
+    return wif_error_set(err, WIF_E_ISS_MISMATCH,
+                         "token has no iss claim; provider \"%s\" expects "
+                         "\"%s\"",
+                         provider_name(p), p->issuer ? p->issuer : "");
+  if (!wif_json_string(v, &s, &len))
+    return wif_error_set(err, WIF_E_ISS_MISMATCH,
+                         "iss must be a string, not %s", type_name(v->type));
+  if (!same_bytes(p->issuer, s, len)) {
+    wif_log_sanitize(s, len, q, sizeof(q));
+    return wif_error_set(err, WIF_E_ISS_MISMATCH,
+                         "iss \"%s\" is not exactly the issuer \"%s\" of "
+                         "provider \"%s\"",
+                         q, p->issuer ? p->issuer : "", provider_name(p));
+  }
+  *out_iss = s;
+  return WIF_OK;
+}
+
+static bool audience_configured(const struct wif_provider *p, const char *s,
+                                size_t len) {
+  for (size_t i = 0; i < p->n_audiences; i++)
+    if (same_bytes(p->audiences[i], s, len))
+      return true;
+  return false;
+}
+
+static wif_rc check_aud(const struct wif_json_doc *doc,
+                        const struct wif_json *root,
+                        const struct wif_provider *p, struct wif_error *err) {
+  const struct wif_json *v = wif_json_get(doc, root, "aud");
+  const struct wif_json *e;
+  const char *s, *first = NULL;
+  size_t len, first_len = 0, i = 0;
+  bool matched = false;
+  char q[QUOTE_MAX];
+
+  if (v == NULL)
+    return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                         "token has no aud claim; provider \"%s\" requires "
+                         "one of its configured audiences",
+                         provider_name(p));
+  if (wif_json_string(v, &s, &len)) {
+    if (audience_configured(p, s, len))
+      return WIF_OK;
+    wif_log_sanitize(s, len, q, sizeof(q));
+    return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                         "aud \"%s\" does not match any configured audience "
+                         "of provider \"%s\"",
+                         q, provider_name(p));
+  }
+  if (v->type != WIF_JSON_ARRAY)
+    return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                         "aud must be a string or an array of strings, not "
+                         "%s",
+                         type_name(v->type));
+  if (v->count == 0)
+    return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                         "aud is an empty array; provider \"%s\" requires one "
+                         "of its configured audiences",
+                         provider_name(p));
+  /* Every element is checked before deciding, so one good audience cannot
+   * carry a malformed list (E11). */
+  for (e = wif_json_first(doc, v); e != NULL; e = wif_json_next(doc, v, e)) {
+    if (!wif_json_string(e, &s, &len))
+      return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                           "aud element %zu must be a string, not %s", i,
+                           type_name(e->type));
+    if (first == NULL) {
+      first = s;
+      first_len = len;
+    }
+    if (audience_configured(p, s, len))
+      matched = true;
+    i++;
+  }
+  if (matched)
+    return WIF_OK;
+  wif_log_sanitize(first, first_len, q, sizeof(q));
+  return wif_error_set(err, WIF_E_AUD_MISMATCH,
+                       "none of the %zu aud values (first \"%s\") matches a "
+                       "configured audience of provider \"%s\"",
+                       i, q, provider_name(p));
+}
+
+/* Reads a NumericDate claim; *present is false when it is absent. */
+static wif_rc read_date(const struct wif_json_doc *doc,
+                        const struct wif_json *root, const char *name,
+                        bool round_up, int64_t *out, bool *present,
+                        struct wif_error *err) {
+  const struct wif_json *v = wif_json_get(doc, root, name);
+  char q[QUOTE_MAX];
+
+  *present = false;
+  if (v == NULL)
+    return WIF_OK;
+  if (v->type != WIF_JSON_NUMBER)
+    return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "%s must be a number (NumericDate), not %s", name,
+                         type_name(v->type));
+  if (!wif_json_numeric_date(v, round_up, out)) {
+    wif_log_sanitize(v->str, v->len, q, sizeof(q));
+    return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "%s %s is outside the NumericDate range", name, q);
+  }
+  *present = true;
+  return WIF_OK;
+}
+
+static wif_rc check_times(const struct wif_json_doc *doc,
+                          const struct wif_json *root,
+                          const struct wif_provider *p, int64_t skew,
+                          int64_t now, struct wif_identity *id,
+                          struct wif_error *err) {
+  const struct wif_json *v;
+  int64_t exp, nbf, iat, exp_up, iat_down;
+  bool has_exp, has_nbf, has_iat;
+  char when[64];
+  wif_rc rc;
+
+  if ((rc = read_date(doc, root, "exp", false, &exp, &has_exp, err)) != WIF_OK)
+    return rc;
+  /* exp is required (E1): "validate if present" lets a stolen token live
+   * for ever. */
+  if (!has_exp)
+    return wif_error_set(err, WIF_E_CLAIM_MISSING,
+                         "token has no exp claim; it is required");
+  /* RFC 7519 4.1.4: now must be before exp; the skew extends it. */
+  if (exp < 0 || now >= sat_add(exp, skew)) {
+    format_time(exp, when, sizeof(when));
+    return wif_error_set(err, WIF_E_EXPIRED,
+                         "token expired at %s, %" PRId64
+                         " s ago (clock_skew %" PRId64 " s)",
+                         when, sat_sub(now, exp), skew);
+  }
+  if ((rc = read_date(doc, root, "nbf", true, &nbf, &has_nbf, err)) != WIF_OK)
+    return rc;
+  /* RFC 7519 4.1.5: now must be after or equal to nbf. */
+  if (has_nbf && nbf > sat_add(now, skew)) {
+    format_time(nbf, when, sizeof(when));
+    return wif_error_set(err, WIF_E_NOT_YET_VALID,
+                         "token not valid before %s, %" PRId64
+                         " s from now (clock_skew %" PRId64 " s)",
+                         when, sat_sub(nbf, now), skew);
+  }
+  if ((rc = read_date(doc, root, "iat", true, &iat, &has_iat, err)) != WIF_OK)
+    return rc;
+  if (has_iat && iat > sat_add(now, skew)) {
+    format_time(iat, when, sizeof(when));
+    return wif_error_set(err, WIF_E_IAT_INVALID,
+                         "token issued in the future at %s, %" PRId64
+                         " s from now (clock_skew %" PRId64 " s)",
+                         when, sat_sub(iat, now), skew);
+  }
+  if (p->max_token_age > 0) {
+    if (!has_iat)
+      return wif_error_set(err, WIF_E_CLAIM_MISSING,
+                           "token has no iat claim; provider \"%s\" needs "
+                           "it for max_token_age",
+                           provider_name(p));
+    /* Both already parsed, so these cannot fail; fall back to the values
+     * in hand rather than trusting an unchecked output. */
+    v = wif_json_get(doc, root, "exp");
+    if (v == NULL || !wif_json_numeric_date(v, true, &exp_up))
+      exp_up = exp;
+    v = wif_json_get(doc, root, "iat");
+    if (v == NULL || !wif_json_numeric_date(v, false, &iat_down))
+      iat_down = iat;
+    if (sat_sub(exp_up, iat_down) > p->max_token_age)
+      return wif_error_set(
+          err, WIF_E_LIFETIME,
+          "token lifetime exp - iat is %" PRId64
+          " s, more than max_token_age %" PRId64 " s of provider \"%s\"",
+          sat_sub(exp_up, iat_down), p->max_token_age, provider_name(p));
+  }
+  id->exp = exp;
+  id->nbf = has_nbf ? nbf : INT64_MIN;
+  id->iat = has_iat ? iat : INT64_MIN;
+  return WIF_OK;
+}
+
+/* Offset of the first C0, DEL or C1 control, or len when there is none.
+ * The parser guarantees valid UTF-8, so C1 is exactly C2 80..C2 9F. */
+static size_t find_control(const char *s, size_t len) {
+  const unsigned char *u = (const unsigned char *)s;
+
+  for (size_t i = 0; i < len; i++) {
+    if (u[i] < 0x20 || u[i] == 0x7f)
+      return i;
+    if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+      return i;
+  }
+  return len;
+}
+
+static wif_rc check_user(const struct wif_json_doc *doc,
+                         const struct wif_json *root,
+                         const struct wif_provider *p, struct wif_identity *id,
+                         struct wif_error *err) {
+  const char *name = p->user_claim != NULL ? p->user_claim : "sub";
+  const struct wif_json *v = lookup(doc, root, name);
+  const char *s;
+  size_t len, at;
+
+  if (v == NULL)
+    return wif_error_set(err, WIF_E_CLAIM_MISSING,
+                         "token has no user claim \"%s\" (user_claim of "
+                         "provider \"%s\")",
+                         name, provider_name(p));
+  if (!wif_json_string(v, &s, &len))
+    return wif_error_set(err, WIF_E_SUB_INVALID,
+                         "user claim \"%s\" must be a string, not %s", name,
+                         type_name(v->type));
+  if (len == 0)
+    return wif_error_set(err, WIF_E_SUB_INVALID, "user claim \"%s\" is empty",
+                         name);
+  if (len > WIF_SUBJECT_LEN_MAX)
+    return wif_error_set(err, WIF_E_SUB_INVALID,
+                         "user claim \"%s\" is %zu bytes, more than %d", name,
+                         len, WIF_SUBJECT_LEN_MAX);
+  if ((at = find_control(s, len)) != len)
+    return wif_error_set(err, WIF_E_SUB_INVALID,
+                         "user claim \"%s\" has a control character at byte "
+                         "%zu",
+                         name, at);
+  id->subject = s;
+  id->subject_len = len;
+  return WIF_OK;
+}
+
+static wif_rc check_groups(const struct wif_json_doc *doc,
+                           const struct wif_json *root,
+                           const struct wif_provider *p,
+                           struct wif_identity *id, struct wif_error *err) {
+  const char *name = p->groups_claim != NULL ? p->groups_claim : "groups";
+  const struct wif_json *v = lookup(doc, root, name);
+  const struct wif_json *e;
+  const char **groups = NULL;
+  const char *s;
+  size_t len, n = 0;
+  wif_rc rc = WIF_E_INTERNAL;
+
+  /* Groups are optional: user authorization never needs them, and group
+   * authorization then simply finds no match. */
+  if (v == NULL)
+    return WIF_OK;
+  if (v->type != WIF_JSON_ARRAY) {
+    rc = wif_error_set(err, WIF_E_CLAIM_TYPE,
+                       "groups claim \"%s\" must be an array of strings, "
+                       "not %s",
+                       name, type_name(v->type));
+    goto out;
+  }
+  /* Checked before allocating, so the array size is bounded. */
+  if (v->count > WIF_GROUPS_MAX) {
+    rc = wif_error_set(err, WIF_E_TOO_LARGE,
+                       "groups claim \"%s\" has %" PRIu32
+                       " entries, more than %d",
+                       name, v->count, WIF_GROUPS_MAX);
+    goto out;
+  }
+  if (v->count == 0) {
+    rc = WIF_OK;
+    goto out;
+  }
+  if ((groups = calloc(v->count, sizeof(*groups))) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory for %" PRIu32 " groups",
+                       v->count);
+    goto out;
+  }
+  for (e = wif_json_first(doc, v); e != NULL && n < v->count;
+       e = wif_json_next(doc, v, e), n++) {
+    if (!wif_json_string(e, &s, &len)) {
+      rc = wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "groups claim \"%s\" element %zu must be a string, "
+                         "not %s",
+                         name, n, type_name(e->type));
+      goto out;
+    }
+    if (len == 0) {
+      rc = wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "groups claim \"%s\" element %zu is empty", name, n);
+      goto out;
+    }
+    if (len > WIF_GROUP_LEN_MAX) {
+      rc = wif_error_set(err, WIF_E_TOO_LARGE,
+                         "groups claim \"%s\" element %zu is %zu bytes, more "
+                         "than %d",
+                         name, n, len, WIF_GROUP_LEN_MAX);
+      goto out;
+    }
+    groups[n] = s;
+  }
+  if (n != v->count) {
+    rc = wif_error_set(err, WIF_E_INTERNAL,
+                       "groups claim \"%s\": %zu elements, %" PRIu32
+                       " announced",
+                       name, n, v->count);
+    goto out;
+  }
+  id->groups = groups;
+  id->n_groups = n;
+  groups = NULL;
+  rc = WIF_OK;
+out:
+  free(groups);
+  return rc;
+}
+
+static wif_rc check_requires(const struct wif_json_doc *doc,
+                             const struct wif_json *root,
+                             const struct wif_provider *p,
+                             struct wif_error *err) {
+  const struct wif_require *r;
+  const struct wif_json *v;
+  const char *s;
+  size_t len;
+  char q[QUOTE_MAX];
+
+  for (size_t i = 0; i < p->n_requires; i++) {
+    r = &p->requires[i];
+    if (r->claim == NULL || r->pattern == NULL)
+      return wif_error_set(err, WIF_E_INTERNAL,
+                           "require line %zu of provider \"%s\" is incomplete",
+                           i + 1, provider_name(p));
+    if ((v = lookup(doc, root, r->claim)) == NULL)
+      return wif_error_set(err, WIF_E_CLAIM_MISSING,
+                           "token has no claim \"%s\" required by provider "
+                           "\"%s\"",
+                           r->claim, provider_name(p));
+    if (!wif_json_string(v, &s, &len))
+      return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                           "claim \"%s\" required by provider \"%s\" must be "
+                           "a string, not %s",
+                           r->claim, provider_name(p), type_name(v->type));
+    /* The parser refuses \u0000, so s is exactly len bytes as a C string
+     * and fnmatch sees the whole value. Any fnmatch error counts as a
+     * mismatch. */
+    if (fnmatch(r->pattern, s, 0) != 0) {
+      wif_log_sanitize(s, len, q, sizeof(q));
+      return wif_error_set(err, WIF_E_CLAIM_MISMATCH,
+                           "claim \"%s\" value \"%s\" does not match \"%s\" "
+                           "required by provider \"%s\"",
+                           r->claim, q, r->pattern, provider_name(p));
+    }
+  }
+  return WIF_OK;
+}
+
+wif_rc wif_claims_check(const struct wif_json_doc *claims,
+                        const struct wif_provider *p, int64_t clock_skew,
+                        int64_t now, struct wif_identity *out,
+                        struct wif_error *err) {
+  struct wif_identity id = {0};
+  const struct wif_json *root;
+  wif_rc rc = WIF_E_INTERNAL;
+
+  wif_error_clear(err);
+  if (out != NULL)
+    memset(out, 0, sizeof(*out));
+  if (claims == NULL || p == NULL || out == NULL || clock_skew < 0) {
+    rc = wif_error_set(err, WIF_E_INTERNAL,
+                       "wif_claims_check: invalid arguments");
+    goto out;
+  }
+  root = wif_json_root(claims);
+  if (root == NULL || root->type != WIF_JSON_OBJECT) {
+    rc = wif_error_set(err, WIF_E_MALFORMED,
+                       "the claims set is not a JSON object");
+    goto out;
+  }
+  if ((rc = check_iss(claims, root, p, &id.issuer, err)) != WIF_OK)
+    goto out;
+  if ((rc = check_aud(claims, root, p, err)) != WIF_OK)
+    goto out;
+  if ((rc = check_times(claims, root, p, clock_skew, now, &id, err)) != WIF_OK)
+    goto out;
+  if ((rc = check_user(claims, root, p, &id, err)) != WIF_OK)
+    goto out;
+  if ((rc = check_groups(claims, root, p, &id, err)) != WIF_OK)
+    goto out;
+  if ((rc = check_requires(claims, root, p, err)) != WIF_OK)
+    goto out;
+  *out = id;
+  memset(&id, 0, sizeof(id));
+  rc = WIF_OK;
+out:
+  wif_identity_clear(&id);
+  return rc;
+}
+
+void wif_identity_clear(struct wif_identity *id) {
+  if (id == NULL)
+    return;
+  free(id->groups);
+  memset(id, 0, sizeof(*id));
+}
