@@ -1,0 +1,971 @@
+/* pam_wif.conf: the global settings and the trusted providers. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "file.h"
+
+#define NAME_MAX_LEN 64
+#define CLAIM_MAX_LEN 256
+#define QUOTE_MAX 64
+
+/*
+ * The public struct is the first member, so a struct wif_config * from
+ * wif_config_new converts back. The masks record which keys a file set
+ * explicitly: that tells a duplicate from a default, and lets the first
+ * explicit list value replace the default list instead of extending it.
+ */
+struct config_priv {
+  struct wif_config pub;
+  uint32_t global_set;
+  uint32_t *provider_set; /* parallel to pub.providers */
+  size_t cap;
+};
+
+enum key_id {
+  K_MAP_FILE,
+  K_CACHE_DIR,
+  K_HTTP_TIMEOUT,
+  K_CLOCK_SKEW,
+  K_LOG_CLAIMS,
+  K_HTTPS_PROXY,
+  K_ISSUER,
+  K_AUDIENCE,
+  K_AUTHORIZATION,
+  K_USER_CLAIM,
+  K_GROUPS_CLAIM,
+  K_ALGORITHMS,
+  K_JWKS_URI,
+  K_JWKS_FILE,
+  K_CA_FILE,
+  K_REQUIRE,
+  K_MAX_TOKEN_AGE
+};
+
+enum key_kind {
+  KIND_SCALAR, /* once per section */
+  KIND_LIST,   /* appends; the first use replaces the default */
+  KIND_REPEAT  /* one entry per line */
+};
+
+struct key_def {
+  const char *name;
+  enum key_id id;
+  bool provider;
+  enum key_kind kind;
+};
+
+static const struct key_def keys[] = {
+    {"map_file", K_MAP_FILE, false, KIND_SCALAR},
+    {"cache_dir", K_CACHE_DIR, false, KIND_SCALAR},
+    {"http_timeout", K_HTTP_TIMEOUT, false, KIND_SCALAR},
+    {"clock_skew", K_CLOCK_SKEW, false, KIND_SCALAR},
+    {"log_claims", K_LOG_CLAIMS, false, KIND_LIST},
+    {"https_proxy", K_HTTPS_PROXY, false, KIND_SCALAR},
+    {"issuer", K_ISSUER, true, KIND_SCALAR},
+    {"audience", K_AUDIENCE, true, KIND_LIST},
+    {"authorization", K_AUTHORIZATION, true, KIND_SCALAR},
+    {"user_claim", K_USER_CLAIM, true, KIND_SCALAR},
+    {"groups_claim", K_GROUPS_CLAIM, true, KIND_SCALAR},
+    {"algorithms", K_ALGORITHMS, true, KIND_LIST},
+    {"jwks_uri", K_JWKS_URI, true, KIND_SCALAR},
+    {"jwks_file", K_JWKS_FILE, true, KIND_SCALAR},
+    {"ca_file", K_CA_FILE, true, KIND_SCALAR},
+    {"require", K_REQUIRE, true, KIND_REPEAT},
+    {"max_token_age", K_MAX_TOKEN_AGE, true, KIND_SCALAR},
+};
+
+static struct config_priv *priv(struct wif_config *cfg) {
+  return (struct config_priv *)cfg;
+}
+
+/* Values shown in messages are cut so that the message still names the
+ * key and the place; a cut never splits a UTF-8 sequence. */
+static const char *quote(const char *s, char *buf, size_t size) {
+  size_t n = strlen(s);
+
+  if (n < size && n <= QUOTE_MAX)
+    return s;
+  n = QUOTE_MAX < size - 4 ? QUOTE_MAX : size - 4;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  memcpy(buf, s, n);
+  memcpy(buf + n, "...", 4);
+  return buf;
+}
+
+static void free_list(char **list, size_t n) {
+  if (list == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free(list[i]);
+  free(list);
+}
+
+static void provider_clear(struct wif_provider *p) {
+  free(p->name);
+  free(p->issuer);
+  free_list(p->audiences, p->n_audiences);
+  free(p->user_claim);
+  free(p->groups_claim);
+  free(p->jwks_uri);
+  free(p->jwks_file);
+  free(p->ca_file);
+  for (size_t i = 0; i < p->n_requires; i++) {
+    free(p->requires[i].claim);
+    free(p->requires[i].pattern);
+  }
+  free(p->requires);
+  memset(p, 0, sizeof(*p));
+}
+
+void wif_config_free(struct wif_config *cfg) {
+  struct config_priv *cp;
+
+  if (cfg == NULL)
+    return;
+  cp = priv(cfg);
+  free(cfg->path);
+  free(cfg->map_file);
+  free(cfg->cache_dir);
+  free_list(cfg->log_claims, cfg->n_log_claims);
+  free(cfg->https_proxy);
+  for (size_t i = 0; i < cfg->n_providers; i++)
+    provider_clear(&cfg->providers[i]);
+  free(cfg->providers);
+  free(cp->provider_set);
+  free(cp);
+}
+
+/* Appends a copy of s[0..len) to a list of at most WIF_LIST_MAX. */
+static wif_rc list_add(char ***list, size_t *n, const char *s, size_t len) {
+  char **nl;
+  char *copy;
+
+  if (*n >= WIF_LIST_MAX)
+    return WIF_E_TOO_LARGE;
+  if ((copy = strndup(s, len)) == NULL)
+    return WIF_E_NOMEM;
+  if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
+    free(copy);
+    return WIF_E_NOMEM;
+  }
+  nl[*n] = copy;
+  *list = nl;
+  (*n)++;
+  return WIF_OK;
+}
+
+struct wif_config *wif_config_new(const char *path) {
+  struct config_priv *cp = NULL;
+  struct wif_config *cfg = NULL;
+  struct wif_config *ret = NULL;
+
+  if ((cp = calloc(1, sizeof(*cp))) == NULL)
+    goto out;
+  cfg = &cp->pub;
+  cfg->http_timeout = 5;
+  cfg->clock_skew = 60;
+  if (path != NULL && (cfg->path = strdup(path)) == NULL)
+    goto out;
+  if ((cfg->map_file = strdup(WIF_MAP_PATH)) == NULL ||
+      (cfg->cache_dir = strdup(WIF_CACHE_DIR)) == NULL)
+    goto out;
+  if (list_add(&cfg->log_claims, &cfg->n_log_claims, "iss", 3) != WIF_OK ||
+      list_add(&cfg->log_claims, &cfg->n_log_claims, "sub", 3) != WIF_OK)
+    goto out;
+  ret = cfg;
+  cfg = NULL;
+out:
+  wif_config_free(cfg);
+  return ret;
+}
+
+static bool valid_provider_name(const char *name) {
+  size_t n = strlen(name);
+
+  if (n == 0 || n > NAME_MAX_LEN)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
+                               struct wif_provider **out,
+                               struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct config_priv *cp;
+  struct wif_provider *p;
+  char qb[QUOTE_MAX + 4];
+
+  if (out != NULL)
+    *out = NULL;
+  if (cfg == NULL || name == NULL) {
+    rc =
+        wif_error_set(err, WIF_E_INTERNAL, "wif_config_add_provider: bad call");
+    goto out;
+  }
+  cp = priv(cfg);
+  if (!valid_provider_name(name)) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "invalid provider name \"%s\" (1 to 64 of A-Z a-z 0-9 "
+                       "_ . -)",
+                       quote(name, qb, sizeof(qb)));
+    goto out;
+  }
+  for (size_t i = 0; i < cfg->n_providers; i++) {
+    if (strcmp(cfg->providers[i].name, name) != 0)
+      continue;
+    if (cfg->providers[i].line > 0)
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "duplicate provider \"%s\" (first at line %u)", name,
+                         cfg->providers[i].line);
+    else
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "duplicate provider \"%s\"",
+                         name);
+    goto out;
+  }
+  if (cfg->n_providers >= WIF_PROVIDERS_MAX) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "too many providers (at most %d)", WIF_PROVIDERS_MAX);
+    goto out;
+  }
+  if (cfg->n_providers == cp->cap) {
+    size_t ncap = cp->cap == 0 ? 4 : cp->cap * 2;
+    struct wif_provider *np;
+    uint32_t *nset;
+
+    if ((np = realloc(cfg->providers, ncap * sizeof(*np))) == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+    cfg->providers = np;
+    if ((nset = realloc(cp->provider_set, ncap * sizeof(*nset))) == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+    cp->provider_set = nset;
+    cp->cap = ncap;
+  }
+  p = &cfg->providers[cfg->n_providers];
+  memset(p, 0, sizeof(*p));
+  p->authorization = WIF_AUTHZ_USER;
+  p->algorithms = WIF_ALG_SET_DEFAULT;
+  if ((p->name = strdup(name)) == NULL ||
+      (p->user_claim = strdup("sub")) == NULL ||
+      (p->groups_claim = strdup("groups")) == NULL) {
+    provider_clear(p);
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  cp->provider_set[cfg->n_providers] = 0;
+  cfg->n_providers++;
+  if (out != NULL)
+    *out = p;
+  rc = WIF_OK;
+out:
+  return rc;
+}
+
+static bool is_abs_path(const char *s) {
+  return s[0] == '/';
+}
+
+/* Scheme, then a non-empty host; no byte a URL never carries raw. */
+static bool valid_url(const char *s, const char *scheme) {
+  size_t n = strlen(scheme);
+
+  if (strncmp(s, scheme, n) != 0)
+    return false;
+  if (s[n] == '\0' || s[n] == '/' || s[n] == '?' || s[n] == '#')
+    return false;
+  for (const char *c = s; *c != '\0'; c++)
+    if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f)
+      return false;
+  return true;
+}
+
+/* A claim name (no space, control character or comma) or an RFC 6901
+ * JSON pointer with non-empty segments and only ~0 / ~1 escapes. */
+static bool valid_claim(const char *s, size_t len) {
+  if (len == 0 || len > CLAIM_MAX_LEN)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= 0x20 || c == 0x7f || c == ',' || c == '"')
+      return false;
+  }
+  if (s[0] != '/')
+    return true;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '/' && (i + 1 == len || s[i + 1] == '/'))
+      return false;
+    if (s[i] == '~' && (i + 1 == len || (s[i + 1] != '0' && s[i + 1] != '1')))
+      return false;
+  }
+  return true;
+}
+
+static wif_rc set_string(char **dst, const char *value, struct wif_error *err) {
+  char *copy = strdup(value);
+
+  if (copy == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  free(*dst);
+  *dst = copy;
+  return WIF_OK;
+}
+
+static wif_rc set_path(char **dst, const char *key, const char *value,
+                       struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+
+  if (!is_abs_path(value))
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s must be an absolute path, not \"%s\"", key,
+                         quote(value, qb, sizeof(qb)));
+  return set_string(dst, value, err);
+}
+
+static wif_rc set_https(char **dst, const char *key, const char *value,
+                        struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+
+  if (!valid_url(value, "https://"))
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s must be an https:// URL, not \"%s\"", key,
+                         quote(value, qb, sizeof(qb)));
+  return set_string(dst, value, err);
+}
+
+static wif_rc set_claim(char **dst, const char *key, const char *value,
+                        struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+
+  if (!valid_claim(value, strlen(value)))
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s must be a claim name or a JSON pointer, not "
+                         "\"%s\"",
+                         key, quote(value, qb, sizeof(qb)));
+  return set_string(dst, value, err);
+}
+
+static wif_rc set_int(int64_t *dst, const char *key, const char *value,
+                      long long min, long long max, struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  char *end = NULL;
+  long long v;
+
+  /* strtoll alone would accept blanks, a sign and "5s". */
+  if (value[0] < '0' || value[0] > '9')
+    goto bad;
+  errno = 0;
+  v = strtoll(value, &end, 10);
+  if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max)
+    goto bad;
+  *dst = (int64_t)v;
+  return WIF_OK;
+bad:
+  return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "%s must be a number from %lld to %lld, not \"%s\"", key,
+                       min, max, quote(value, qb, sizeof(qb)));
+}
+
+static bool is_sep(char c) {
+  return c == ' ' || c == '\t' || c == ',';
+}
+
+static bool list_has(char **list, size_t n, const char *s, size_t len) {
+  for (size_t i = 0; i < n; i++)
+    if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+      return true;
+  return false;
+}
+
+/* Splits a list value on spaces and commas and adds each item. */
+static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
+                       const struct key_def *k, const char *value, bool first,
+                       struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  char item[CLAIM_MAX_LEN + 1];
+  const char *s = value;
+  size_t count = 0;
+
+  if (first && k->id == K_LOG_CLAIMS) {
+    free_list(cfg->log_claims, cfg->n_log_claims);
+    cfg->log_claims = NULL;
+    cfg->n_log_claims = 0;
+  }
+  if (first && k->id == K_ALGORITHMS)
+    p->algorithms = 0;
+  for (;;) {
+    size_t len;
+    wif_rc rc;
+
+    while (is_sep(*s))
+      s++;
+    if (*s == '\0')
+      break;
+    for (len = 0; s[len] != '\0' && !is_sep(s[len]); len++)
+      ;
+    count++;
+    /* item is s[0..len) as a string, for messages and name lookups. */
+    memcpy(item, s, len < CLAIM_MAX_LEN ? len : CLAIM_MAX_LEN);
+    item[len < CLAIM_MAX_LEN ? len : CLAIM_MAX_LEN] = '\0';
+    if (k->id == K_ALGORITHMS) {
+      enum wif_alg alg;
+
+      if (!wif_alg_from_name(s, len, &alg)) {
+        if (strcasecmp(item, "none") == 0 ||
+            (len > 2 && strncasecmp(item, "HS", 2) == 0))
+          return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                               "algorithm \"%s\" is never allowed",
+                               quote(item, qb, sizeof(qb)));
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "unknown algorithm \"%s\"",
+                             quote(item, qb, sizeof(qb)));
+      }
+      if ((p->algorithms & WIF_ALG_BIT(alg)) != 0)
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "\"%s\" is listed twice in algorithms", item);
+      p->algorithms |= WIF_ALG_BIT(alg);
+    } else {
+      char ***list = k->id == K_AUDIENCE ? &p->audiences : &cfg->log_claims;
+      size_t *n = k->id == K_AUDIENCE ? &p->n_audiences : &cfg->n_log_claims;
+
+      if (k->id == K_LOG_CLAIMS && !valid_claim(s, len))
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "log_claims must be a claim name or a JSON "
+                             "pointer, not \"%s\"",
+                             quote(item, qb, sizeof(qb)));
+      if (list_has(*list, *n, s, len))
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "\"%s\" is listed twice in %s",
+                             quote(item, qb, sizeof(qb)), k->name);
+      rc = list_add(list, n, s, len);
+      if (rc == WIF_E_TOO_LARGE)
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "%s takes at most %d values", k->name,
+                             WIF_LIST_MAX);
+      if (rc != WIF_OK)
+        return wif_error_set(err, rc, "out of memory");
+    }
+    s += len;
+  }
+  if (count == 0)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s needs at least one value", k->name);
+  return WIF_OK;
+}
+
+static char *trim(char *s) {
+  char *e;
+
+  while (*s == ' ' || *s == '\t')
+    s++;
+  e = s + strlen(s);
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+    *--e = '\0';
+  return s;
+}
+
+static wif_rc add_require(struct wif_provider *p, const char *value,
+                          struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char qb[QUOTE_MAX + 4];
+  char *copy = NULL;
+  char *eq;
+  const char *claim;
+  const char *pattern;
+  struct wif_require *nr;
+  struct wif_require r = {NULL, NULL};
+
+  if ((copy = strdup(value)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  eq = strchr(copy, '=');
+  if (eq != NULL)
+    *eq = '\0';
+  claim = trim(copy);
+  pattern = eq != NULL ? trim(eq + 1) : "";
+  if (eq == NULL || claim[0] == '\0' || pattern[0] == '\0') {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "require must be \"CLAIM = GLOB\", not \"%s\"",
+                       quote(value, qb, sizeof(qb)));
+    goto out;
+  }
+  if (!valid_claim(claim, strlen(claim))) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "require must name a claim or a JSON pointer, not "
+                       "\"%s\"",
+                       quote(claim, qb, sizeof(qb)));
+    goto out;
+  }
+  if (p->n_requires >= WIF_LIST_MAX) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "require may appear at most %d times", WIF_LIST_MAX);
+    goto out;
+  }
+  if ((r.claim = strdup(claim)) == NULL ||
+      (r.pattern = strdup(pattern)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  nr = realloc(p->requires, (p->n_requires + 1) * sizeof(*nr));
+  if (nr == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  p->requires = nr;
+  p->requires[p->n_requires++] = r;
+  r.claim = NULL;
+  r.pattern = NULL;
+  rc = WIF_OK;
+out:
+  free(r.claim);
+  free(r.pattern);
+  free(copy);
+  return rc;
+}
+
+static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
+                    const struct key_def *k, const char *value, bool first,
+                    struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+
+  switch (k->id) {
+  case K_MAP_FILE:
+    return set_path(&cfg->map_file, k->name, value, err);
+  case K_CACHE_DIR:
+    return set_path(&cfg->cache_dir, k->name, value, err);
+  case K_HTTP_TIMEOUT:
+    return set_int(&cfg->http_timeout, k->name, value, 1, 60, err);
+  case K_CLOCK_SKEW:
+    return set_int(&cfg->clock_skew, k->name, value, 0, 600, err);
+  case K_HTTPS_PROXY:
+    if (!valid_url(value, "http://") && !valid_url(value, "https://"))
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "https_proxy must be an http:// or https:// URL, "
+                           "not \"%s\"",
+                           quote(value, qb, sizeof(qb)));
+    return set_string(&cfg->https_proxy, value, err);
+  case K_LOG_CLAIMS:
+  case K_AUDIENCE:
+  case K_ALGORITHMS:
+    return set_list(cfg, p, k, value, first, err);
+  case K_ISSUER:
+    return set_https(&p->issuer, k->name, value, err);
+  case K_JWKS_URI:
+    return set_https(&p->jwks_uri, k->name, value, err);
+  case K_AUTHORIZATION:
+    if (strcmp(value, "user") == 0)
+      p->authorization = WIF_AUTHZ_USER;
+    else if (strcmp(value, "group") == 0)
+      p->authorization = WIF_AUTHZ_GROUP;
+    else
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "authorization must be \"user\" or \"group\", not "
+                           "\"%s\"",
+                           quote(value, qb, sizeof(qb)));
+    return WIF_OK;
+  case K_USER_CLAIM:
+    return set_claim(&p->user_claim, k->name, value, err);
+  case K_GROUPS_CLAIM:
+    return set_claim(&p->groups_claim, k->name, value, err);
+  case K_JWKS_FILE:
+    return set_path(&p->jwks_file, k->name, value, err);
+  case K_CA_FILE:
+    return set_path(&p->ca_file, k->name, value, err);
+  case K_REQUIRE:
+    return add_require(p, value, err);
+  case K_MAX_TOKEN_AGE:
+    return set_int(&p->max_token_age, k->name, value, 60, 31536000, err);
+  }
+  return wif_error_set(err, WIF_E_INTERNAL, "unhandled key \"%s\"", k->name);
+}
+
+wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
+                      const char *key, const char *value,
+                      struct wif_error *err) {
+  const struct key_def *k = NULL;
+  struct config_priv *cp;
+  uint32_t *mask;
+  uint32_t bit;
+  char qb[QUOTE_MAX + 4];
+  char sect[NAME_MAX_LEN + 16];
+  wif_rc rc;
+
+  if (cfg == NULL || key == NULL || value == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "wif_config_set: bad call");
+  cp = priv(cfg);
+  if (provider == NULL) {
+    mask = &cp->global_set;
+    (void)snprintf(sect, sizeof(sect), "[global]");
+  } else {
+    /* The provider must be one of ours: its index finds its mask. */
+    if (provider < cfg->providers ||
+        provider >= cfg->providers + cfg->n_providers)
+      return wif_error_set(err, WIF_E_INTERNAL,
+                           "wif_config_set: unknown provider");
+    mask = &cp->provider_set[provider - cfg->providers];
+    (void)snprintf(sect, sizeof(sect), "[provider %s]", provider->name);
+  }
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    if (strcmp(keys[i].name, key) == 0 &&
+        keys[i].provider == (provider != NULL)) {
+      k = &keys[i];
+      break;
+    }
+  }
+  if (k == NULL)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown key \"%s\" in %s",
+                         quote(key, qb, sizeof(qb)), sect);
+  bit = UINT32_C(1) << (unsigned)k->id;
+  if (k->kind == KIND_SCALAR && (*mask & bit) != 0)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "duplicate key \"%s\" in %s", key, sect);
+  if (value[0] == '\0')
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "empty value for \"%s\"",
+                         key);
+  rc = apply(cfg, provider, k, value, (*mask & bit) == 0, err);
+  if (rc == WIF_OK)
+    *mask |= bit;
+  return rc;
+}
+
+/* "name:line: " (or "name: ") before a message, when there is a name. */
+static void prefix_error(struct wif_error *err, const char *name,
+                         unsigned line) {
+  char msg[WIF_ERROR_MSG_MAX];
+
+  if (err == NULL || name == NULL)
+    return;
+  memcpy(msg, err->msg, sizeof(msg));
+  msg[sizeof(msg) - 1] = '\0';
+  if (line > 0)
+    (void)wif_error_set(err, err->rc, "%s:%u: %s", name, line, msg);
+  else
+    (void)wif_error_set(err, err->rc, "%s: %s", name, msg);
+}
+
+wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  const struct wif_provider *p = NULL;
+
+  if (cfg == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "wif_config_finish: bad call");
+  if (cfg->n_providers == 0) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "no [provider] section");
+    goto out;
+  }
+  for (size_t i = 0; i < cfg->n_providers; i++) {
+    p = &cfg->providers[i];
+    if (p->issuer == NULL) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] has no issuer", p->name);
+      goto out;
+    }
+    /* Checked again: wifctl may fill a provider without wif_config_set. */
+    if (!valid_url(p->issuer, "https://")) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] issuer must be an https:// URL",
+                         p->name);
+      goto out;
+    }
+    if (p->jwks_uri != NULL && !valid_url(p->jwks_uri, "https://")) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] jwks_uri must be an https:// URL",
+                         p->name);
+      goto out;
+    }
+    if (p->n_audiences == 0) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] has no audience", p->name);
+      goto out;
+    }
+    if (p->algorithms == 0) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] allows no algorithm", p->name);
+      goto out;
+    }
+    if (p->jwks_uri != NULL && p->jwks_file != NULL) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "[provider %s] sets both jwks_uri and jwks_file",
+                         p->name);
+      goto out;
+    }
+    for (size_t j = 0; j < i; j++) {
+      if (strcmp(cfg->providers[j].issuer, p->issuer) == 0) {
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "[provider %s] has the same issuer as [provider "
+                           "%s]",
+                           p->name, cfg->providers[j].name);
+        goto out;
+      }
+    }
+  }
+  p = NULL;
+  if (cfg->https_proxy != NULL && !valid_url(cfg->https_proxy, "http://") &&
+      !valid_url(cfg->https_proxy, "https://")) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "https_proxy must be an http:// or https:// URL");
+    goto out;
+  }
+  rc = WIF_OK;
+out:
+  if (rc != WIF_OK)
+    prefix_error(err, cfg->path, p != NULL ? p->line : 0);
+  return rc;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool valid_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len;
+    unsigned cp;
+
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (n - i < len)
+      return false;
+    for (size_t j = 1; j < len; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + j] & 0x3Fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+enum section { SECT_NONE, SECT_GLOBAL, SECT_PROVIDER };
+
+struct parser {
+  struct wif_config *cfg;
+  enum section sect;
+  size_t provider; /* index: the array moves as providers are added */
+  bool seen_global;
+};
+
+static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
+                            struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  size_t n = strlen(line);
+  char *inner;
+  struct wif_provider *p = NULL;
+  wif_rc rc;
+
+  if (line[n - 1] != ']')
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "section header must end with \"]\"");
+  line[n - 1] = '\0';
+  inner = trim(line + 1);
+  if (strcmp(inner, "global") == 0) {
+    if (ps->seen_global)
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "duplicate section [global]");
+    ps->seen_global = true;
+    ps->sect = SECT_GLOBAL;
+    return WIF_OK;
+  }
+  if (strncmp(inner, "provider", 8) == 0 &&
+      (inner[8] == '\0' || inner[8] == ' ' || inner[8] == '\t')) {
+    rc = wif_config_add_provider(ps->cfg, trim(inner + 8), &p, err);
+    if (rc != WIF_OK)
+      return rc;
+    p->line = lineno;
+    ps->provider = ps->cfg->n_providers - 1;
+    ps->sect = SECT_PROVIDER;
+    return WIF_OK;
+  }
+  return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown section [%s]",
+                       quote(inner, qb, sizeof(qb)));
+}
+
+static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
+                         struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  char *key;
+  const char *value;
+  char *eq;
+
+  /* `#` opens a comment at the start or after a blank, so that values
+   * such as URLs with fragments keep an inner `#`. */
+  for (char *c = line; *c != '\0'; c++) {
+    if (*c == '#' && (c == line || c[-1] == ' ' || c[-1] == '\t')) {
+      *c = '\0';
+      break;
+    }
+  }
+  key = trim(line);
+  if (key[0] == '\0')
+    return WIF_OK;
+  if (key[0] == '[')
+    return parse_section(ps, key, lineno, err);
+  eq = strchr(key, '=');
+  if (eq == NULL)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "expected \"key = value\"");
+  *eq = '\0';
+  value = trim(eq + 1);
+  key = trim(key);
+  if (key[0] == '\0')
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "missing key before \"=\"");
+  if (ps->sect == SECT_NONE)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "key \"%s\" before any section",
+                         quote(key, qb, sizeof(qb)));
+  return wif_config_set(
+      ps->cfg,
+      ps->sect == SECT_PROVIDER ? &ps->cfg->providers[ps->provider] : NULL, key,
+      value, err);
+}
+
+wif_rc wif_config_parse(const char *text, size_t len, const char *name,
+                        struct wif_config **out, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct parser ps = {NULL, SECT_NONE, 0, false};
+  char line[WIF_CONFIG_LINE_MAX + 1];
+  unsigned lineno = 0;
+  size_t pos = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || (text == NULL && len > 0)) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_parse: bad call");
+    goto out;
+  }
+  if ((ps.cfg = wif_config_new(name)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  while (pos < len) {
+    const char *start = text + pos;
+    const char *nl = memchr(start, '\n', len - pos);
+    size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
+
+    pos += n + (nl != NULL ? 1 : 0);
+    lineno++;
+    if (n > WIF_CONFIG_LINE_MAX) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "line is longer than %d bytes", WIF_CONFIG_LINE_MAX);
+      goto line_error;
+    }
+    if (memchr(start, '\0', n) != NULL) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
+      goto line_error;
+    }
+    if (n > 0 && start[n - 1] == '\r')
+      n--;
+    if (!valid_utf8((const unsigned char *)start, n)) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
+      goto line_error;
+    }
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)start[i];
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "control character in line");
+        goto line_error;
+      }
+    }
+    memcpy(line, start, n);
+    line[n] = '\0';
+    if ((rc = parse_line(&ps, line, lineno, err)) != WIF_OK)
+      goto line_error;
+  }
+  if ((rc = wif_config_finish(ps.cfg, err)) != WIF_OK)
+    goto out;
+  *out = ps.cfg;
+  ps.cfg = NULL;
+  rc = WIF_OK;
+  goto out;
+line_error:
+  prefix_error(err, name, lineno);
+out:
+  wif_config_free(ps.cfg);
+  return rc;
+}
+
+wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
+                       struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char *text = NULL;
+  size_t len = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || path == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_load: bad call");
+    goto out;
+  }
+  rc =
+      wif_file_read_trusted(path, owner, WIF_CONFIG_SIZE_MAX, &text, &len, err);
+  if (rc == WIF_E_TOO_LARGE) {
+    /* An oversized config is a configuration error, as config.h says. */
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_config_parse(text, len, path, out, err);
+out:
+  wif_file_free_buffer(text, len);
+  return rc;
+}
+
+const struct wif_provider *
+wif_config_provider_by_issuer(const struct wif_config *cfg, const char *issuer,
+                              size_t len) {
+  if (cfg == NULL || issuer == NULL)
+    return NULL;
+  for (size_t i = 0; i < cfg->n_providers; i++) {
+    const struct wif_provider *p = &cfg->providers[i];
+    if (p->issuer != NULL && strlen(p->issuer) == len &&
+        memcmp(p->issuer, issuer, len) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+const struct wif_provider *
+wif_config_provider_by_name(const struct wif_config *cfg, const char *name) {
+  if (cfg == NULL || name == NULL)
+    return NULL;
+  for (size_t i = 0; i < cfg->n_providers; i++)
+    if (strcmp(cfg->providers[i].name, name) == 0)
+      return &cfg->providers[i];
+  return NULL;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what pam_wif needs to build and test, from Debian's packages.
+# Does nothing (and needs no network) when everything is already there.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config
+  libssl-dev libjansson-dev libcurl4-openssl-dev libpam0g-dev libcmocka-dev
+  openssl python3 python3-jwt python3-cryptography valgrind"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install_deps: missing packages:$missing (run as root to install)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

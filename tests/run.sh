@@ -1,0 +1,47 @@
+#!/bin/sh
+# Runs every test: the build with warnings as errors and its ctest suite,
+# the unit tests again under ASan + UBSan, and under valgrind memcheck.
+#
+#   ./tests/run.sh            everything (installs Debian packages if root)
+#   BUILD_DIR=... ./tests/run.sh
+set -eu
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${BUILD_DIR:-$root/build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+"$root/tests/install_deps.sh"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build ($build, -Werror)"
+cmake -S "$root" -B "$build" -DWIF_WERROR=ON >/dev/null
+cmake --build "$build" -j "$jobs"
+
+step "tests"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+step "unit tests under valgrind memcheck"
+# After the plain run, so the generated keys are in place.
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] || continue
+  if ! valgrind -q --error-exitcode=99 --leak-check=full \
+      --errors-for-leak-kinds=definite --track-fds=no "$t" \
+      >"$t.memcheck.log" 2>&1; then
+    cat "$t.memcheck.log"
+    echo "valgrind: $(basename "$t") failed" >&2
+    exit 1
+  fi
+  echo "valgrind clean: $(basename "$t")"
+done
+
+step "unit tests under ASan + UBSan"
+cmake -S "$root" -B "$build-asan" -DWIF_WERROR=ON -DWIF_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=Debug -DWIF_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build-asan" -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$build-asan" --output-on-failure -j "$jobs"
+
+step "all tests passed"
