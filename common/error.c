@@ -75,6 +75,8 @@ static const struct rc_info rc_table[WIF_RC_COUNT] = {
     [WIF_E_NOMEM] = {"NOMEM", "out of memory", WIF_CLASS_SYSTEM},
     [WIF_E_SYSTEM] = {"SYSTEM", "a system call failed", WIF_CLASS_SYSTEM},
     [WIF_E_INTERNAL] = {"INTERNAL", "internal error", WIF_CLASS_SYSTEM},
+    [WIF_E_UNAVAILABLE] = {"UNAVAILABLE", "a network service cannot be reached",
+                           WIF_CLASS_UNAVAILABLE},
 };
 
 static const struct rc_info *rc_lookup(wif_rc rc) {

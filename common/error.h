@@ -39,6 +39,7 @@ typedef enum {
   WIF_E_NOMEM,             /* allocation failure */
   WIF_E_SYSTEM,            /* a system call failed */
   WIF_E_INTERNAL,          /* an impossible state */
+  WIF_E_UNAVAILABLE,       /* a network service cannot be reached */
   WIF_RC_COUNT
 } wif_rc;
 
