@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config
   libssl-dev libjansson-dev libcurl4-openssl-dev libpam0g-dev libcmocka-dev
-  openssl python3 python3-jwt python3-cryptography valgrind"
+  openssl python3 python3-jwt python3-cryptography valgrind
+  libpam-wrapper libpamtest0-dev libnss-wrapper pamtester"
 
 missing=""
 for p in $PACKAGES; do
