@@ -1,0 +1,292 @@
+"""A private, real sshd on loopback that authenticates with pam_wif.
+
+Used by the end-to-end tests and by the demo. Everything it creates is
+named with a random suffix and removed by close(), also after a failure:
+
+  - a root-only work directory under /run (config, mapping, cache, keys);
+  - the loopback HTTPS test identity provider (tests/tools/test_idp.py);
+  - a PAM service file /etc/pam.d/wif-e2e-XXXX using the built module;
+  - local accounts for the mapped workloads;
+  - sshd started through a symlink named after that PAM service (Debian's
+    sshd uses its program name as the PAM service), on 127.0.0.1;
+  - a syslog receiver when the machine has no /dev/log.
+
+Needs root. Nothing is installed and nothing outside these names changes.
+"""
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+
+import mint_token  # noqa: E402
+import test_idp  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+AUDIENCE = "api://pam-wif-e2e"
+SSHD = "/usr/sbin/sshd"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **kw)
+
+
+class Host:
+    """The admin host: IdP, config, mapping, accounts, PAM service, sshd."""
+
+    def __init__(self, module, wifctl, accounts=("db", "ro", "other"),
+                 log=lambda msg: None):
+        self.module = os.path.abspath(module)
+        self.wifctl = os.path.abspath(wifctl)
+        self.log = log
+        self.tag = secrets.token_hex(3)
+        self.service = "wif-e2e-" + self.tag
+        self.dir = None
+        self.idp = None
+        self.sshd = None
+        self.sink = None
+        self.users = {}
+        self.pam_file = None
+        self.account_roles = accounts
+        self.syslog_file = None
+
+    # ---- setup ----
+
+    def open(self):
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open(self):
+        if os.geteuid() != 0:
+            raise PermissionError("the end-to-end host needs root")
+        self.dir = run(["mktemp", "-d", "/run/pam_wif_e2e.XXXXXX"]).stdout
+        self.dir = self.dir.strip()
+        os.chmod(self.dir, 0o700)
+        self.keys = os.path.join(self.dir, "keys")
+        self.log("making signing keys")
+        run([PYTHON, os.path.join(ROOT, "tests/tools/gen_test_keys.py"),
+             "--out", self.keys])
+        self._start_syslog()
+        self.log("starting the identity provider")
+        self.idp = test_idp.IdP(self.keys, os.path.join(self.dir, "idp"),
+                                kids=("rs256", "es256"), lifetime=3600,
+                                python=PYTHON).start()
+        self.issuer = self.idp.issuer("/tenant")
+        self.untrusted_issuer = self.idp.issuer("/untrusted")
+        for role in self.account_roles:
+            self.users[role] = "wif%s%s" % (role, self.tag)
+            run(["useradd", "-M", "-N", "-d", "/", "-s", "/bin/sh",
+                 "-c", "pam_wif e2e (temporary)", self.users[role]])
+        self._write_config()
+        self._write_pam_service()
+        self._start_sshd()
+
+    def _start_syslog(self):
+        if os.path.exists("/dev/log"):
+            return
+        self.syslog_file = os.path.join(self.dir, "syslog")
+        ready = os.path.join(self.dir, "syslog.ready")
+        self.sink = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "tests/tools/syslog_sink.py"),
+             "--out", self.syslog_file, "--ready", ready, "--lifetime",
+             "3600"])
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if self.sink.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the syslog receiver did not start")
+            time.sleep(0.05)
+
+    def _write(self, name, text, mode=0o600):
+        path = os.path.join(self.dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return path
+
+    def _write_config(self):
+        os.mkdir(os.path.join(self.dir, "cache"), 0o700)
+        self.map_file = self._write("pam_wif.map", (
+            "# provider  type  identifier  accounts\n"
+            "idp-user  user  workload-db  {db}\n"
+            "idp-user  user  workload-multi  {db},{ro}\n"
+            "idp-group group  5e0c2b7d-readers  {ro}\n").format(**self.users))
+        self.config = self._write("pam_wif.conf", (
+            "[global]\n"
+            "map_file = {map}\n"
+            "cache_dir = {cache}\n"
+            "http_timeout = 5\n"
+            "log_claims = iss sub\n"
+            "\n"
+            "[provider idp-user]\n"
+            "issuer = {iss}\n"
+            "audience = {aud}\n"
+            "algorithms = RS256 ES256\n"
+            "ca_file = {ca}\n"
+            "\n"
+            "[provider idp-group]\n"
+            "issuer = {iss}/groups\n"
+            "audience = {aud}\n"
+            "authorization = group\n"
+            "algorithms = RS256 ES256\n"
+            "ca_file = {ca}\n").format(
+                map=self.map_file, cache=os.path.join(self.dir, "cache"),
+                iss=self.issuer, aud=AUDIENCE, ca=self.idp.ca_file))
+
+    def _write_pam_service(self):
+        args = "%s config=%s" % (self.module, self.config)
+        self.pam_file = "/etc/pam.d/" + self.service
+        with open(self.pam_file, "x") as f:
+            f.write("# pam_wif end-to-end test service (temporary)\n"
+                    "auth     [success=done default=die] %s\n"
+                    "account  required %s\n"
+                    "session  optional %s\n" % (args, args, args))
+
+    def _start_sshd(self):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        key = os.path.join(self.dir, "ssh_host_ed25519_key")
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+        self.port = free_port()
+        cfg = self._write("sshd_config", (
+            "Port {port}\n"
+            "ListenAddress 127.0.0.1\n"
+            "HostKey {key}\n"
+            "PidFile {dir}/sshd.pid\n"
+            "UsePAM yes\n"
+            "KbdInteractiveAuthentication yes\n"
+            "PasswordAuthentication no\n"
+            "PubkeyAuthentication no\n"
+            "AuthenticationMethods keyboard-interactive\n"
+            "PermitRootLogin no\n"
+            "AuthorizedKeysFile none\n"
+            "UseDNS no\n"
+            "PrintMotd no\n"
+            "MaxAuthTries 2\n"
+            "LoginGraceTime 60\n"
+            "LogLevel VERBOSE\n").format(port=self.port, key=key,
+                                         dir=self.dir))
+        # sshd re-executes itself and names its PAM service after argv[0].
+        self.sshd_link = os.path.join(self.dir, self.service)
+        os.symlink(SSHD, self.sshd_link)
+        self.sshd_log = os.path.join(self.dir, "sshd.log")
+        self.sshd = subprocess.Popen(
+            [self.sshd_link, "-D", "-e", "-f", cfg],
+            stdout=subprocess.DEVNULL, stderr=open(self.sshd_log, "w"))
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                break
+            except OSError:
+                if self.sshd.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("sshd did not start: " +
+                                       open(self.sshd_log).read())
+                time.sleep(0.1)
+
+    # ---- use ----
+
+    def token(self, name, sub, iss=None, aud=AUDIENCE, kid="rs256",
+              groups=None, ttl=600, age=0, size=None):
+        now = int(time.time()) - age
+        claims = {"iss": iss or self.issuer, "aud": aud, "sub": sub,
+                  "iat": now, "nbf": now, "exp": now + ttl}
+        if groups:
+            claims["groups"] = list(groups)
+        text = mint_token.mint(self.keys, kid, claims, size)
+        return self._write("token-" + name, text), text
+
+    def ssh(self, user, source, command="true", extra_env=None, timeout=60):
+        """Logs in as user through `wifctl ssh --source SOURCE`."""
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": self.dir,
+               "LANG": "C"}
+        env.update(extra_env or {})
+        cmd = [self.wifctl, "ssh", "--source", source, "--no-cache", "--",
+               "-F", "/dev/null", "-p", str(self.port),
+               "-o", "StrictHostKeyChecking=no",
+               "-o", "UserKnownHostsFile=/dev/null",
+               "-o", "LogLevel=ERROR", "-o", "NumberOfPasswordPrompts=1",
+               "-o", "ConnectTimeout=10", "%s@127.0.0.1" % user, command]
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=timeout)
+
+    def log_lines(self):
+        """pam_wif's syslog lines so far."""
+        if self.syslog_file is not None:
+            try:
+                with open(self.syslog_file) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                return []
+        else:
+            text = subprocess.run(
+                ["journalctl", "-q", "-o", "cat", "--no-pager",
+                 "SYSLOG_FACILITY=10"], stdout=subprocess.PIPE,
+                text=True).stdout
+        return [l for l in text.splitlines() if "pam_wif" in l]
+
+    def wait_log(self, needle, after=0, timeout=5):
+        """The first pam_wif log line after index `after` with needle."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log_lines()[after:]
+            for line in lines:
+                if needle in line:
+                    return line
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+
+    # ---- teardown ----
+
+    def close(self):
+        if self.sshd is not None:
+            self.sshd.terminate()
+            try:
+                self.sshd.wait(10)
+            except subprocess.TimeoutExpired:
+                self.sshd.kill()
+                self.sshd.wait()
+            self.sshd = None
+        if self.idp is not None:
+            self.idp.stop()
+            self.idp = None
+        if self.pam_file and os.path.exists(self.pam_file):
+            os.unlink(self.pam_file)
+        for user in self.users.values():
+            subprocess.run(["pkill", "-KILL", "-u", user],
+                           stderr=subprocess.DEVNULL)
+            subprocess.run(["userdel", user], stderr=subprocess.DEVNULL)
+        self.users = {}
+        if self.sink is not None:
+            self.sink.terminate()
+            try:
+                self.sink.wait(10)
+            except subprocess.TimeoutExpired:
+                self.sink.kill()
+            self.sink = None
+        if self.dir and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()

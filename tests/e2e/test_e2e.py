@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""End to end: a real sshd, the real ssh client, pam_wif and wifctl.
+
+  test_e2e.py --module build/pam_wif.so --wifctl build/wifctl [-v] [Class]
+
+Needs root (accounts, a PAM service, sshd); exits 77 (skipped) otherwise.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ARGS = None
+SKIP = 77
+SHOW = 'printf "%s|%s|%s|%s" "$(id -un)" "$WIF_SUBJECT" "$WIF_PROVIDER" ' \
+       '"$WIF_ISSUER"'
+
+
+class E2E(unittest.TestCase):
+    host = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.host = harness.Host(ARGS.module, ARGS.wifctl).open()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.host is not None:
+            cls.host.close()
+
+    def login(self, user, token_path, command=SHOW):
+        return self.host.ssh(user, "file:" + token_path, command)
+
+    def assert_in(self, user, token_path, subject, provider):
+        mark = len(self.host.log_lines())
+        r = self.login(user, token_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        who, sub, prov, iss = r.stdout.split("|")
+        self.assertEqual(who, user)
+        self.assertEqual(sub, subject)
+        self.assertEqual(prov, provider)
+        self.assertTrue(iss.startswith("https://localhost:"))
+        self.assertIsNotNone(self.host.wait_log(user, mark),
+                             "no pam_wif log line for the login")
+
+    def assert_out(self, user, token_path, reason):
+        mark = len(self.host.log_lines())
+        r = self.login(user, token_path)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("Permission denied", r.stderr)
+        line = self.host.wait_log(reason, mark)
+        self.assertIsNotNone(line, "no pam_wif log line with %s in %r" %
+                             (reason, self.host.log_lines()[mark:]))
+        return line
+
+
+class LoginTest(E2E):
+    def test_user_mapped_identity_logs_in(self):
+        path, token = self.host.token("user", "workload-db")
+        self.assert_in(self.host.users["db"], path, "workload-db", "idp-user")
+
+    def test_one_identity_several_accounts(self):
+        path, _ = self.host.token("multi", "workload-multi", kid="es256")
+        for role in ("db", "ro"):
+            self.assert_in(self.host.users[role], path, "workload-multi",
+                           "idp-user")
+
+    def test_group_mapped_identity_logs_in(self):
+        path, _ = self.host.token("group", "sa-42",
+                                  iss=self.host.issuer + "/groups",
+                                  groups=["x", "5e0c2b7d-readers"])
+        self.assert_in(self.host.users["ro"], path, "sa-42", "idp-group")
+
+    def test_identity_refused_for_an_unmapped_account(self):
+        path, _ = self.host.token("group2", "sa-42",
+                                  iss=self.host.issuer + "/groups",
+                                  groups=["5e0c2b7d-readers"])
+        self.assert_out(self.host.users["db"], path, "NO_MAPPING")
+
+
+class RefusalTest(E2E):
+    def test_unmapped_identity(self):
+        path, _ = self.host.token("nobody", "workload-nobody")
+        self.assert_out(self.host.users["db"], path, "NO_MAPPING")
+
+    def test_expired_token(self):
+        path, _ = self.host.token("expired", "workload-db", ttl=300, age=900)
+        self.assert_out(self.host.users["db"], path, "EXPIRED")
+
+    def test_token_for_another_audience(self):
+        path, _ = self.host.token("aud", "workload-db", aud="api://other")
+        self.assert_out(self.host.users["db"], path, "AUD_MISMATCH")
+
+    def test_token_from_an_untrusted_issuer(self):
+        path, _ = self.host.token("iss", "workload-db",
+                                  iss=self.host.untrusted_issuer)
+        self.assert_out(self.host.users["db"], path, "ISS_MISMATCH")
+
+    def test_forged_signature(self):
+        path, token = self.host.token("forged", "workload-db")
+        head, payload, sig = token.split(".")
+        forged = ".".join((head, payload, sig[:-4] + "AAAA"))
+        with open(path, "w") as f:
+            f.write(forged)
+        self.assert_out(self.host.users["db"], path, "BAD_SIGNATURE")
+
+
+class LongTokenTest(E2E):
+    def test_2500_byte_rs256_token_in_parts(self):
+        path, token = self.host.token("long", "workload-db", size=2500)
+        self.assertGreater(len(token), 2400)
+        self.assert_in(self.host.users["db"], path, "workload-db", "idp-user")
+
+    def test_token_just_under_16_kib(self):
+        path, token = self.host.token("max", "workload-db", size=16384)
+        self.assertGreater(len(token), 16380)
+        self.assert_in(self.host.users["db"], path, "workload-db", "idp-user")
+
+    def test_token_over_16_kib_refused(self):
+        path, token = self.host.token("over", "workload-db", size=16500)
+        self.assertGreater(len(token), 16384)
+        mark = len(self.host.log_lines())
+        r = self.login(self.host.users["db"], path)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIsNotNone(self.host.wait_log("TOO_LARGE", mark),
+                             self.host.log_lines()[mark:])
+
+
+class IssuerDownTest(E2E):
+    def test_warm_cache_survives_an_unreachable_issuer(self):
+        path, _ = self.host.token("warm", "workload-db")
+        self.assert_in(self.host.users["db"], path, "workload-db", "idp-user")
+        self.host.idp.config(mode="hang", fault_on="all")
+        try:
+            started = time.monotonic()
+            self.assert_in(self.host.users["db"], path, "workload-db",
+                           "idp-user")
+            self.assertLess(time.monotonic() - started, 30)
+        finally:
+            self.host.idp.config(mode="ok")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--module", required=True)
+    ap.add_argument("--wifctl", required=True)
+    ARGS, rest = ap.parse_known_args()
+    if os.geteuid() != 0:
+        print("test_e2e: needs root (a PAM service, accounts, sshd); skipped")
+        return SKIP
+    for tool in (harness.SSHD, "/usr/bin/ssh"):
+        if not os.path.exists(tool):
+            print("test_e2e: %s is missing (tests/install_deps.sh installs "
+                  "it)" % tool)
+            return 1
+    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
