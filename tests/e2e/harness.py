@@ -185,9 +185,10 @@ class Host:
         self.sshd_link = os.path.join(self.dir, self.service)
         os.symlink(SSHD, self.sshd_link)
         self.sshd_log = os.path.join(self.dir, "sshd.log")
-        self.sshd = subprocess.Popen(
-            [self.sshd_link, "-D", "-e", "-f", cfg],
-            stdout=subprocess.DEVNULL, stderr=open(self.sshd_log, "w"))
+        with open(self.sshd_log, "w") as log:
+            self.sshd = subprocess.Popen(
+                [self.sshd_link, "-D", "-e", "-f", cfg],
+                stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -216,15 +217,29 @@ class Host:
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": self.dir,
                "LANG": "C"}
         env.update(extra_env or {})
-        cmd = [self.wifctl, "ssh", "--source", source, "--no-cache", "--",
-               "-F", "/dev/null", "-p", str(self.port),
-               "-o", "StrictHostKeyChecking=no",
-               "-o", "UserKnownHostsFile=/dev/null",
-               "-o", "LogLevel=ERROR", "-o", "NumberOfPasswordPrompts=1",
-               "-o", "ConnectTimeout=10", "%s@127.0.0.1" % user, command]
+        cmd = ([self.wifctl, "ssh", "--source", source, "--no-cache", "--"] +
+               self._ssh_options() + ["%s@127.0.0.1" % user, command])
         return subprocess.run(cmd, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=env, timeout=timeout)
+
+    def ssh_raw(self, user, askpass, command="true", timeout=60):
+        """Logs in with a given SSH_ASKPASS program instead of wifctl."""
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": self.dir,
+               "LANG": "C", "SSH_ASKPASS": askpass,
+               "SSH_ASKPASS_REQUIRE": "force"}
+        cmd = ["ssh"] + self._ssh_options() + ["%s@127.0.0.1" % user, command]
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=timeout)
+
+    def _ssh_options(self):
+        return ["-F", "/dev/null", "-p", str(self.port),
+                "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "NumberOfPasswordPrompts=1",
+                "-o", "PreferredAuthentications=keyboard-interactive",
+                "-o", "ConnectTimeout=10"]
 
     def log_lines(self):
         """pam_wif's syslog lines so far."""

@@ -122,13 +122,27 @@ class LongTokenTest(E2E):
         self.assert_in(self.host.users["db"], path, "workload-db", "idp-user")
 
     def test_token_over_16_kib_refused(self):
+        # wifctl askpass will not send such a token, so a plain askpass
+        # program plays a client that does.
         path, token = self.host.token("over", "workload-db", size=16500)
         self.assertGreater(len(token), 16384)
+        askpass = self.host._write("raw-askpass", RAW_ASKPASS % path, 0o700)
         mark = len(self.host.log_lines())
-        r = self.login(self.host.users["db"], path)
+        r = self.host.ssh_raw(self.host.users["db"], askpass, "true")
         self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Permission denied", r.stderr)
         self.assertIsNotNone(self.host.wait_log("TOO_LARGE", mark),
                              self.host.log_lines()[mark:])
+
+
+RAW_ASKPASS = """#!/usr/bin/python3
+import re, sys
+token = open(%r).read()
+m = re.search(r"part (\\d+)", sys.argv[1])
+n = int(m.group(1)) if m else 1
+part = token[(n - 1) * 1000:n * 1000]
+sys.stdout.write(part + ("\\\\" if n * 1000 < len(token) else ""))
+"""
 
 
 class IssuerDownTest(E2E):
