@@ -1,0 +1,56 @@
+/* GCP metadata server identity tokens (SECURITY-CASES K4). */
+#include <string.h>
+
+#include "source_int.h"
+
+#define GCP_PATH                                                               \
+  "/computeMetadata/v1/instance/service-accounts/default/identity?audience="
+
+wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
+                            const struct wif_log *log, char **out_token,
+                            int64_t *out_exp, struct wif_error *err) {
+  static const char *const headers[] = {"Metadata-Flavor: Google", NULL};
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_source_buf url = {NULL, 0, 0};
+  struct wif_source_call call;
+  struct wif_http_response r;
+  const char *base = o->endpoint ? o->endpoint : WIF_SOURCE_GCP_ENDPOINT;
+
+  memset(&r, 0, sizeof(r));
+  if (o->audience == NULL || *o->audience == '\0') {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "gcp: an audience is required");
+    goto out;
+  }
+  if ((rc = wif_source_buf_str(&url, base)) != WIF_OK ||
+      (rc = wif_source_buf_str(&url, GCP_PATH)) != WIF_OK ||
+      (rc = wif_source_buf_enc(&url, o->audience)) != WIF_OK ||
+      (o->gcp_format_full &&
+       (rc = wif_source_buf_str(&url, "&format=full")) != WIF_OK)) {
+    rc = wif_error_set(err, rc, "gcp: cannot build the request URL");
+    goto out;
+  }
+  memset(&call, 0, sizeof(call));
+  call.what = "gcp";
+  call.req.url = url.p;
+  call.req.headers = headers;
+  call.req.allow_http = true;
+  call.req.ca_file = o->ca_file;
+  /* The answer must carry the header too: anything else is not a GCP
+   * metadata server (a captive portal, another cloud, a spoof). */
+  call.require_header = "Metadata-Flavor";
+  call.require_value = "Google";
+  call.policy.max_retries = 3;
+  call.policy.base_ms = 1000;
+  call.policy.max_delay_ms = 8000;
+  call.policy.budget_ms = wif_source_budget_ms(o, 0);
+  if ((rc = wif_source_call(o, log, &call, &r, err)) != WIF_OK)
+    goto out;
+  rc = wif_source_token_text("gcp", r.body, r.body_len, out_token, err);
+  if (rc == WIF_OK)
+    *out_exp = wif_source_token_exp(*out_token);
+out:
+  wif_http_response_clear(&r);
+  wif_source_buf_free(&url);
+  return rc;
+}

@@ -1,0 +1,144 @@
+/* wifctl askpass: the SSH_ASKPASS side of the prompt protocol (DESIGN.md,
+ * "The prompt protocol"): answers part N of the token. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wifctl.h"
+#include "wifctl_source.h"
+
+#define PROMPT_FIRST "Workload identity token:"
+#define PROMPT_PART "Workload identity token (part "
+/* An answer is at most 1000 bytes: 999 of token and the `\` marker. */
+#define PART_MAX 999
+#define PARTS_MAX 64
+
+void cli_askpass_help(FILE *f) {
+  fputs("Usage: wifctl askpass PROMPT\n"
+        "\n"
+        "An SSH_ASKPASS program for pam_wif's prompt protocol. ssh runs it\n"
+        "once per prompt; for \"Workload identity token: \" it prints the\n"
+        "first part of the token, for \"Workload identity token (part N): \"\n"
+        "part N (an optional \"(user@host) \" prefix is allowed). Parts are\n"
+        "at most 1000 bytes; every part but the last ends with `\\`. All\n"
+        "parts come from the same cached token.\n"
+        "\n"
+        "Settings come from the file named by WIF_CLIENT_CONFIG (lines\n"
+        "\"key = value\": source, audience, client_id, endpoint, object_id,\n"
+        "msi_res_id, token_endpoint, scope, client_secret_file, client_cert,\n"
+        "client_key, ca_file, timeout), else from WIF_SOURCE, WIF_AUDIENCE,\n"
+        "WIF_CLIENT_ID, WIF_ENDPOINT (and WIF_OBJECT_ID, WIF_MSI_RES_ID,\n"
+        "WIF_TOKEN_ENDPOINT, WIF_SCOPE, WIF_CLIENT_SECRET_FILE,\n"
+        "WIF_CLIENT_CERT, WIF_CLIENT_KEY, WIF_CA_FILE, WIF_TIMEOUT).\n"
+        "\n"
+        "Exit status: 0 part printed; 1 not a token prompt, or no such part;\n"
+        "2 bad settings; 3 no token available.\n",
+        f);
+}
+
+/* Part number of a prompt (1 for the first), 0 when it is not ours. */
+static unsigned prompt_part(const char *p) {
+  size_t n;
+  char *end = NULL;
+  unsigned long v;
+
+  /* ssh prefixes keyboard-interactive prompts with "(user@host) ". */
+  if (p[0] == '(') {
+    const char *close = strstr(p, ") ");
+
+    if (close == NULL)
+      return 0;
+    p = close + 2;
+  }
+  n = strlen(PROMPT_FIRST);
+  if (strncmp(p, PROMPT_FIRST, n) == 0 && strspn(p + n, " ") == strlen(p + n))
+    return 1;
+  n = strlen(PROMPT_PART);
+  if (strncmp(p, PROMPT_PART, n) != 0 || p[n] < '1' || p[n] > '9')
+    return 0;
+  errno = 0;
+  v = strtoul(p + n, &end, 10);
+  if (errno != 0 || v < 2 || v > PARTS_MAX || strncmp(end, "):", 2) != 0 ||
+      strspn(end + 2, " ") != strlen(end + 2))
+    return 0;
+  return (unsigned)v;
+}
+
+int cli_askpass_prompt(const char *prompt, bool debug) {
+  struct cli_source_args a;
+  struct wif_log log;
+  struct wif_error err;
+  char *token = NULL;
+  unsigned part = prompt_part(prompt);
+  size_t len;
+  size_t parts;
+  size_t off;
+  size_t n;
+  int ret = CLI_EXIT_INVALID;
+  wif_rc rc;
+
+  cli_source_args_init(&a);
+  cli_log_init(&log, debug);
+  wif_error_clear(&err);
+  if (part == 0) {
+    char clean[128];
+
+    /* A host key question or a password prompt is not ours to answer. */
+    cli_err("askpass: not a workload identity token prompt: \"%s\"",
+            cli_clean(prompt, strlen(prompt), clean, sizeof(clean)));
+    goto out;
+  }
+  if ((rc = cli_source_from_env(&a, &err)) != WIF_OK) {
+    cli_err("askpass: %s", err.msg);
+    ret = cli_exit_code(rc);
+    goto out;
+  }
+  /* Every part reads the same cache entry, so the parts fit together. */
+  if ((rc = cli_source_get(&a, CLI_CACHE_USE, &log, &token, &err)) != WIF_OK) {
+    cli_err("askpass: %s", err.msg[0] ? err.msg : wif_rc_describe(rc));
+    ret = cli_exit_code(rc);
+    goto out;
+  }
+  len = strlen(token);
+  parts = (len + PART_MAX - 1) / PART_MAX;
+  if (parts > PARTS_MAX || part > parts) {
+    cli_err("askpass: the token has %zu parts; part %u was asked for", parts,
+            part);
+    goto out;
+  }
+  off = (size_t)(part - 1) * PART_MAX;
+  n = len - off < PART_MAX ? len - off : PART_MAX;
+  if (fwrite(token + off, 1, n, stdout) != n ||
+      (part < parts && fputc('\\', stdout) == EOF) ||
+      fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+    cli_err("askpass: cannot write the answer");
+    ret = CLI_EXIT_UNAVAILABLE;
+    goto out;
+  }
+  ret = CLI_EXIT_OK;
+out:
+  wif_source_token_free(token);
+  cli_source_args_clear(&a);
+  return ret;
+}
+
+int cli_askpass(int argc, char **argv, bool debug) {
+  if (argc == 2 &&
+      (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    cli_askpass_help(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (argc != 2) {
+    cli_err("askpass takes exactly one argument, the prompt");
+    fputs("Try 'wifctl askpass --help' for more information.\n", stderr);
+    return CLI_EXIT_USAGE;
+  }
+  return cli_askpass_prompt(argv[1], debug);
+}
+
+bool cli_askpass_implied(int argc, char **argv) {
+  const char *v = secure_getenv("WIF_ASKPASS");
+
+  (void)argv;
+  return argc == 1 && v != NULL && strcmp(v, "1") == 0;
+}
