@@ -1,0 +1,440 @@
+/* The JWKS cache on disk: file names, the file format, the lock file. */
+#include "jwks_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "discovery.h"
+#include "file.h"
+#include "json.h"
+#include "jwks_cache.h"
+
+#define STORE_VERSION 1
+#define HASH_DOMAIN "pam_wif jwks cache v1\n"
+#define LOCK_POLL_NS 10000000L /* 10 ms */
+#define ATTEMPT_MAX 32         /* bytes of the recorded timestamp */
+
+void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e) {
+  if (e == NULL)
+    return;
+  wif_jwks_free(e->keys);
+  free(e->source);
+  free(e->path);
+  memset(e, 0, sizeof(*e));
+}
+
+static const char *uri_or_empty(const struct wif_provider *p) {
+  return p->jwks_uri != NULL ? p->jwks_uri : "";
+}
+
+static char *join(const char *dir, const char *name, const char *ext) {
+  size_t n = strlen(dir) + 1 + strlen(name) + strlen(ext) + 1;
+  char *s = malloc(n);
+
+  if (s != NULL)
+    (void)snprintf(s, n, "%s/%s%s", dir, name, ext);
+  return s;
+}
+
+wif_rc wif_jwks_store_paths(const char *dir, const struct wif_provider *p,
+                            char **out_cache, char **out_lock,
+                            struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  EVP_MD_CTX *md = NULL;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int dlen = 0;
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  const char *uri;
+
+  *out_cache = NULL;
+  *out_lock = NULL;
+  if (dir == NULL || p == NULL || p->issuer == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_jwks_store_paths: bad call");
+    goto out;
+  }
+  /* URLs hold no control characters, so "\n" separates unambiguously. */
+  uri = uri_or_empty(p);
+  if ((md = EVP_MD_CTX_new()) == NULL ||
+      EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+      EVP_DigestUpdate(md, HASH_DOMAIN, strlen(HASH_DOMAIN)) != 1 ||
+      EVP_DigestUpdate(md, p->issuer, strlen(p->issuer)) != 1 ||
+      EVP_DigestUpdate(md, "\n", 1) != 1 ||
+      EVP_DigestUpdate(md, uri, strlen(uri)) != 1 ||
+      EVP_DigestFinal_ex(md, digest, &dlen) != 1) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "cannot hash the provider's name");
+    goto out;
+  }
+  for (unsigned int i = 0; i < dlen; i++)
+    (void)snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  hex[2 * dlen] = '\0';
+  *out_cache = join(dir, hex, ".json");
+  *out_lock = join(dir, hex, ".lock");
+  if (*out_cache == NULL || *out_lock == NULL) {
+    free(*out_cache);
+    free(*out_lock);
+    *out_cache = NULL;
+    *out_lock = NULL;
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = WIF_OK;
+out:
+  EVP_MD_CTX_free(md);
+  return rc;
+}
+
+/* A growing buffer that remembers an allocation failure. */
+struct buf {
+  char *p;
+  size_t len;
+  size_t cap;
+  bool failed;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n) {
+  if (b->failed)
+    return;
+  if (n >= b->cap - b->len) {
+    size_t ncap = b->cap ? b->cap : 1024;
+    char *np;
+
+    while (ncap - b->len <= n) {
+      if (ncap > SIZE_MAX / 2) {
+        b->failed = true;
+        return;
+      }
+      ncap *= 2;
+    }
+    if ((np = realloc(b->p, ncap)) == NULL) {
+      b->failed = true;
+      return;
+    }
+    b->p = np;
+    b->cap = ncap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s) {
+  buf_add(b, s, strlen(s));
+}
+
+/* A JSON string literal; bytes >= 0x80 are copied (valid UTF-8 in). */
+static void buf_json(struct buf *b, const char *s, size_t n) {
+  size_t run = 0;
+
+  buf_add(b, "\"", 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      run++;
+      continue;
+    }
+    buf_add(b, s + i - run, run);
+    run = 0;
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      buf_add(b, esc, 2);
+    } else {
+      (void)snprintf(esc, sizeof(esc), "\\u%04x", c);
+      buf_add(b, esc, 6);
+    }
+  }
+  buf_add(b, s + n - run, run);
+  buf_add(b, "\"", 1);
+}
+
+wif_rc wif_jwks_store_encode(const struct wif_provider *p, const char *source,
+                             int64_t fetched_at, int64_t fresh_until,
+                             const char *jwks, size_t jwks_len, char **out,
+                             size_t *out_len, struct wif_error *err) {
+  struct buf b = {NULL, 0, 0, false};
+  char num[32];
+
+  *out = NULL;
+  *out_len = 0;
+  (void)snprintf(num, sizeof(num), "%d", STORE_VERSION);
+  buf_str(&b, "{\"version\":");
+  buf_str(&b, num);
+  buf_str(&b, ",\"issuer\":");
+  buf_json(&b, p->issuer, strlen(p->issuer));
+  buf_str(&b, ",\"jwks_uri\":");
+  buf_json(&b, uri_or_empty(p), strlen(uri_or_empty(p)));
+  buf_str(&b, ",\"source\":");
+  buf_json(&b, source, strlen(source));
+  (void)snprintf(num, sizeof(num), "%" PRId64, fetched_at);
+  buf_str(&b, ",\"fetched_at\":");
+  buf_str(&b, num);
+  (void)snprintf(num, sizeof(num), "%" PRId64, fresh_until);
+  buf_str(&b, ",\"fresh_until\":");
+  buf_str(&b, num);
+  buf_str(&b, ",\"jwks\":");
+  buf_json(&b, jwks, jwks_len);
+  buf_str(&b, "}\n");
+  if (b.failed) {
+    free(b.p);
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  }
+  *out = b.p;
+  *out_len = b.len;
+  return WIF_OK;
+}
+
+static bool get_string(const struct wif_json_doc *doc,
+                       const struct wif_json *root, const char *name,
+                       const char **s, size_t *len) {
+  const struct wif_json *v = wif_json_get(doc, root, name);
+
+  return v != NULL && wif_json_string(v, s, len);
+}
+
+static bool get_int(const struct wif_json_doc *doc, const struct wif_json *root,
+                    const char *name, int64_t *out) {
+  const struct wif_json *v = wif_json_get(doc, root, name);
+
+  return v != NULL && wif_json_int64(v, out);
+}
+
+static bool same(const char *s, size_t len, const char *want) {
+  return len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+wif_rc wif_jwks_store_decode(const char *text, size_t len,
+                             const struct wif_provider *p,
+                             struct wif_jwks_cache_entry *out,
+                             struct wif_error *err) {
+  wif_rc rc = WIF_E_MALFORMED;
+  struct wif_json_doc *doc = NULL;
+  const struct wif_json *root;
+  struct wif_jwks_cache_entry e;
+  struct wif_error perr;
+  int64_t version = 0;
+  const char *s;
+  size_t slen;
+
+  memset(&e, 0, sizeof(e));
+  if (out != NULL)
+    memset(out, 0, sizeof(*out));
+  if (text == NULL || p == NULL || out == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_jwks_store_decode: bad call");
+    goto out;
+  }
+  wif_error_clear(&perr);
+  rc = wif_json_parse(text, len, 1, &doc, &perr);
+  if (rc != WIF_OK) {
+    rc = wif_error_set(err, rc == WIF_E_NOMEM ? rc : WIF_E_MALFORMED,
+                       "not valid JSON: %s", perr.msg);
+    goto out;
+  }
+  rc = WIF_E_MALFORMED;
+  root = wif_json_root(doc);
+  if (root->type != WIF_JSON_OBJECT ||
+      !get_int(doc, root, "version", &version) || version != STORE_VERSION) {
+    wif_error_set(err, rc, "not a version %d cache file", STORE_VERSION);
+    goto out;
+  }
+  /* A file copied from another provider's name must not be trusted. */
+  if (!get_string(doc, root, "issuer", &s, &slen) ||
+      !same(s, slen, p->issuer) ||
+      !get_string(doc, root, "jwks_uri", &s, &slen) ||
+      !same(s, slen, uri_or_empty(p))) {
+    wif_error_set(err, rc, "written for another issuer or jwks_uri");
+    goto out;
+  }
+  if (!get_int(doc, root, "fetched_at", &e.fetched_at) ||
+      !get_int(doc, root, "fresh_until", &e.fresh_until) || e.fetched_at <= 0 ||
+      e.fresh_until > INT64_MAX - WIF_JWKS_STALE_MAX ||
+      e.fetched_at > e.fresh_until - WIF_JWKS_FRESH_MIN ||
+      e.fresh_until - e.fetched_at > WIF_JWKS_FRESH_MAX) {
+    wif_error_set(err, rc, "bad fetched_at or fresh_until");
+    goto out;
+  }
+  if (!get_string(doc, root, "source", &s, &slen) ||
+      !wif_discovery_https_url(s, slen)) {
+    wif_error_set(err, rc, "bad source URL");
+    goto out;
+  }
+  if ((e.source = strndup(s, slen)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if (!get_string(doc, root, "jwks", &s, &slen) || slen > WIF_JWKS_SIZE_MAX) {
+    wif_error_set(err, rc, "no key set");
+    goto out;
+  }
+  /* Re-checked on every load under today's key policy (I6); skipped keys
+   * were logged when the set was fetched. */
+  rc = wif_jwks_parse(s, slen, NULL, &e.keys, &perr);
+  if (rc != WIF_OK) {
+    wif_error_set(err, rc, "the key set is unusable: %s", perr.msg);
+    goto out;
+  }
+  *out = e;
+  memset(&e, 0, sizeof(e));
+  rc = WIF_OK;
+out:
+  wif_jwks_cache_entry_clear(&e);
+  wif_json_free(doc);
+  return rc;
+}
+
+wif_rc wif_jwks_store_read(const char *path, uid_t owner,
+                           const struct wif_provider *p,
+                           struct wif_jwks_cache_entry *out,
+                           struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct stat st;
+  struct wif_error ferr;
+  char *text = NULL;
+  size_t len = 0;
+
+  if (out != NULL)
+    memset(out, 0, sizeof(*out));
+  if (path == NULL || out == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_jwks_store_read: bad call");
+    goto out;
+  }
+  /* Only to tell a plain miss from a broken file; the read below checks
+   * the file itself on its descriptor. */
+  if (lstat(path, &st) != 0 && errno == ENOENT) {
+    rc = wif_error_set(err, WIF_E_KEY_NOT_FOUND, "%s: not cached", path);
+    goto out;
+  }
+  wif_error_clear(&ferr);
+  rc = wif_file_read_trusted(path, owner, WIF_JWKS_STORE_FILE_MAX, &text, &len,
+                             &ferr);
+  if (rc != WIF_OK) {
+    if (rc == WIF_E_KEY_NOT_FOUND)
+      rc = WIF_E_SYSTEM;
+    wif_error_set(err, rc, "%s", ferr.msg);
+    goto out;
+  }
+  rc = wif_jwks_store_decode(text, len, p, out, &ferr);
+  if (rc != WIF_OK) {
+    if (rc == WIF_E_KEY_NOT_FOUND)
+      rc = WIF_E_MALFORMED;
+    wif_error_set(err, rc, "%s: %s", path, ferr.msg);
+  }
+out:
+  wif_file_free_buffer(text, len);
+  return rc;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+
+  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+wif_rc wif_jwks_store_lock(const char *path, uid_t owner, long wait_ms,
+                           int *out_fd, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  int fd = -1;
+  struct stat st;
+  int64_t deadline = mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+
+  *out_fd = -1;
+  fd = open(path,
+            O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+            0600);
+  if (fd < 0) {
+    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot open: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot stat: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE,
+                       "%s: not a regular file owned by uid %lu and private",
+                       path, (unsigned long)owner);
+    goto out;
+  }
+  /* flock with a timeout means polling: no alarm() inside a PAM host. */
+  for (;;) {
+    struct timespec pause = {0, LOCK_POLL_NS};
+
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      break;
+    if (errno == EINTR)
+      continue;
+    if (errno != EWOULDBLOCK) {
+      rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot lock: %s", path,
+                         strerror(errno));
+      goto out;
+    }
+    if (mono_ms() >= deadline) {
+      rc = wif_error_set(err, WIF_E_UNAVAILABLE,
+                         "%s: still locked by another process after %ld ms",
+                         path, wait_ms);
+      goto out;
+    }
+    (void)nanosleep(&pause, NULL);
+  }
+  *out_fd = fd;
+  fd = -1;
+  rc = WIF_OK;
+out:
+  if (fd >= 0)
+    (void)close(fd);
+  return rc;
+}
+
+void wif_jwks_store_unlock(int *fd) {
+  if (fd == NULL || *fd < 0)
+    return;
+  (void)flock(*fd, LOCK_UN);
+  (void)close(*fd);
+  *fd = -1;
+}
+
+bool wif_jwks_store_attempt_get(int fd, int64_t *out) {
+  char buf[ATTEMPT_MAX];
+  ssize_t n;
+  char *end;
+  long long v;
+
+  *out = 0;
+  n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  errno = 0;
+  v = strtoll(buf, &end, 10);
+  if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') || v <= 0)
+    return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, struct wif_error *err) {
+  char buf[ATTEMPT_MAX];
+  int n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", t);
+
+  if (n <= 0 || (size_t)n >= sizeof(buf))
+    return wif_error_set(err, WIF_E_INTERNAL, "bad timestamp");
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != (ssize_t)n)
+    return wif_error_set(err, WIF_E_SYSTEM, "cannot record the fetch time: %s",
+                         strerror(errno));
+  return WIF_OK;
+}
