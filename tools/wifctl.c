@@ -14,6 +14,7 @@
 
 #include "file.h"
 #include "jwt.h"
+#include "wifctl_source.h"
 
 #ifndef WIF_VERSION
 #define WIF_VERSION "unknown"
@@ -34,6 +35,13 @@ static void main_help(FILE *f) {
         "  verify   validate a token against pam_wif.conf or stand-alone\n"
         "           options, and print the decision with its reason\n"
         "  decode   print a token's header and claims, UNVERIFIED\n"
+        "  check    lint pam_wif.conf and pam_wif.map (exit 0 clean, 1\n"
+        "           warnings, 2 errors)\n"
+        "  jwks     fetch, show or revoke the cached provider keys\n"
+        "  token    obtain this workload's own token (azure, gcp, k8s,\n"
+        "           github, file:, exec:, client-credentials) and print it\n"
+        "  askpass  SSH_ASKPASS helper: answer pam_wif's token prompts\n"
+        "  ssh      run ssh with the token delivered through askpass\n"
         "  help     show help for a command\n"
         "\n"
         "Options:\n"
@@ -55,7 +63,7 @@ static void main_help(FILE *f) {
 }
 
 static void main_usage(void) {
-  fputs("Usage: wifctl [--debug] {verify|decode|help} [OPTIONS] [ARGS]\n"
+  fputs("Usage: wifctl [--debug] {verify|decode|check|jwks|token|askpass|ssh|help} [OPTIONS] [ARGS]\n"
         "Try 'wifctl --help' for more information.\n",
         stderr);
 }
@@ -308,6 +316,16 @@ static int run_help(int argc, char **argv) {
     cli_verify_help(stdout);
   } else if (strcmp(argv[1], "decode") == 0) {
     cli_decode_help(stdout);
+  } else if (strcmp(argv[1], "check") == 0) {
+    cli_check_help(stdout);
+  } else if (strcmp(argv[1], "jwks") == 0) {
+    cli_jwks_help(stdout);
+  } else if (strcmp(argv[1], "token") == 0) {
+    cli_token_help(stdout);
+  } else if (strcmp(argv[1], "askpass") == 0) {
+    cli_askpass_help(stdout);
+  } else if (strcmp(argv[1], "ssh") == 0) {
+    cli_ssh_help(stdout);
   } else if (strcmp(argv[1], "help") == 0) {
     main_help(stdout);
   } else {
@@ -371,8 +389,21 @@ int main(int argc, char **argv) {
     return cli_verify(argc, argv, debug);
   if (strcmp(cmd, "decode") == 0)
     return cli_decode(argc, argv, debug);
+  if (strcmp(cmd, "check") == 0)
+    return cli_check(argc, argv, debug);
+  if (strcmp(cmd, "jwks") == 0)
+    return cli_jwks(argc, argv, debug);
+  if (strcmp(cmd, "token") == 0)
+    return cli_token(argc, argv, debug);
+  if (strcmp(cmd, "askpass") == 0)
+    return cli_askpass(argc, argv, debug);
+  if (strcmp(cmd, "ssh") == 0)
+    return cli_ssh(argc, argv, debug);
   if (strcmp(cmd, "help") == 0)
     return run_help(argc, argv);
+  /* `wifctl ssh` makes ssh run us as SSH_ASKPASS: argv[1] is a prompt. */
+  if (cli_askpass_implied(argc, argv))
+    return cli_askpass_prompt(cmd, debug);
   {
     char name[64];
 

@@ -62,4 +62,20 @@ void cli_verify_help(FILE *f);
 int cli_decode(int argc, char **argv, bool debug);
 void cli_decode_help(FILE *f);
 
+int cli_check(int argc, char **argv, bool debug);
+void cli_check_help(FILE *f);
+
+int cli_jwks(int argc, char **argv, bool debug);
+void cli_jwks_help(FILE *f);
+
+/* The JWKS cache wifctl uses (tools/wifctl_jwks.c): root gets cfg's
+ * cache_dir, any other user their own $XDG_CACHE_HOME/pam_wif (default
+ * ~/.cache/pam_wif) or, when that cannot be made, none. cfg and log are
+ * borrowed and must outlive it; free with wif_jwks_cache_free. NULL on
+ * ENOMEM. */
+struct wif_config;
+struct wif_jwks_cache;
+struct wif_jwks_cache *cli_jwks_cache_new(const struct wif_config *cfg,
+                                          const struct wif_log *log);
+
 #endif

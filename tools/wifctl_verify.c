@@ -12,16 +12,19 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "config.h"
 #include "file.h"
 #include "jwk.h"
+#include "jwks_cache.h"
 #include "validate.h"
 
 #define CLI_PROVIDER "cli"
 
 void cli_verify_help(FILE *f) {
   fputs(
-      "Usage: wifctl verify [-c CONF] [--json] [TOKEN | - | --token-file F]\n"
+      "Usage: wifctl verify [-c CONF] [--account NAME] [--json]\n"
+      "                     [TOKEN | - | --token-file F]\n"
       "       wifctl verify --issuer ISS --audience AUD [--audience AUD...]\n"
       "                     --jwks FILE [--algorithms LIST] [--clock-skew N]\n"
       "                     [--user-claim C] [--groups-claim C]\n"
@@ -39,6 +42,12 @@ void cli_verify_help(FILE *f) {
       "claim sub, groups claim groups), and its keys come from the JWKS in\n"
       "--jwks FILE.\n"
       "\n"
+      "With --account NAME (first form only) the decision is pam_wif's own:\n"
+      "the token must be valid and a line of the mapping file must grant\n"
+      "NAME to its subject or one of its groups. The output then names the\n"
+      "rule that matched, or says that none did (NO_MAPPING, exit 1).\n"
+      "Accounts with uid 0 or gid 0 are always refused.\n"
+      "\n"
       "The token is TOKEN, standard input for '-' or when none is given, or\n"
       "the content of F; exactly one trailing newline is removed from\n"
       "standard input and files. Prefer '-' or --token-file: a command\n"
@@ -46,6 +55,7 @@ void cli_verify_help(FILE *f) {
       "\n"
       "Options:\n"
       "  -c, --config CONF      configuration file\n"
+      "  --account NAME         apply the mapping for local account NAME\n"
       "  --issuer ISS           the issuer; must equal the token's iss\n"
       "  --audience AUD         an accepted audience (repeatable)\n"
       "  --jwks FILE            the issuer's keys (a JWKS document)\n"
@@ -63,7 +73,8 @@ void cli_verify_help(FILE *f) {
       "\n"
       "Exit status:\n"
       "  0  the token is valid\n"
-      "  1  the token is invalid (including malformed, empty or too large)\n"
+      "  1  the token is invalid (including malformed, empty or too large),\n"
+      "     or with --account, no mapping line grants the account\n"
       "  2  usage or configuration error; also an unreadable or unusable\n"
       "     --jwks FILE or token file\n"
       "  3  unavailable: keys cannot be obtained (with -c, a provider's\n"
@@ -72,8 +83,9 @@ void cli_verify_help(FILE *f) {
 }
 
 static void verify_usage(void) {
-  fputs("Usage: wifctl verify [-c CONF | --issuer ISS --audience AUD "
-        "--jwks FILE ...] [--json] [TOKEN | - | --token-file F]\n"
+  fputs("Usage: wifctl verify [-c CONF [--account NAME] | --issuer ISS "
+        "--audience AUD --jwks FILE ...] [--json] [TOKEN | - | --token-file "
+        "F]\n"
         "Try 'wifctl verify --help' for more information.\n",
         stderr);
 }
@@ -88,6 +100,7 @@ struct setting {
 
 struct verify_args {
   const char *config;
+  const char *account;
   bool json;
   bool debug;
   const char *token_file;
@@ -116,7 +129,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a) {
     OPT_USER_CLAIM,
     OPT_GROUPS_CLAIM,
     OPT_MAX_TOKEN_AGE,
-    OPT_DEBUG
+    OPT_DEBUG,
+    OPT_ACCOUNT
   };
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'},
@@ -131,6 +145,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a) {
       {"groups-claim", required_argument, NULL, OPT_GROUPS_CLAIM},
       {"max-token-age", required_argument, NULL, OPT_MAX_TOKEN_AGE},
       {"debug", no_argument, NULL, OPT_DEBUG},
+      {"account", required_argument, NULL, OPT_ACCOUNT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
@@ -151,6 +166,9 @@ static int parse_args(int argc, char **argv, struct verify_args *a) {
       break;
     case OPT_DEBUG:
       a->debug = true;
+      break;
+    case OPT_ACCOUNT:
+      a->account = optarg;
       break;
     case OPT_TOKEN_FILE:
       a->token_file = optarg;
@@ -213,6 +231,11 @@ static int parse_args(int argc, char **argv, struct verify_args *a) {
     if (a->config != NULL) {
       cli_err("verify: -c cannot be combined with --issuer, --audience, "
               "--jwks and the other stand-alone options");
+      return CLI_EXIT_USAGE;
+    }
+    if (a->account != NULL) {
+      cli_err("verify: --account needs the mapping file of a configuration "
+              "(-c), not stand-alone options");
       return CLI_EXIT_USAGE;
     }
     if (!a->have_issuer) {
@@ -356,6 +379,12 @@ struct verdict {
   const char *kid;
   size_t kid_len;
   const char *alg;
+  /* With --account: */
+  const char *account;
+  const char *rule_file; /* NULL: no rule matched */
+  unsigned rule_line;
+  const char *rule_type;
+  const char *rule_identifier;
 };
 
 static void fill_verdict(const struct wif_result *r, wif_rc rc,
@@ -436,6 +465,21 @@ static void print_human(const struct verdict *d, int64_t now) {
   }
   print_line("kid:", d->kid, d->kid_len);
   print_line("alg:", d->alg, d->alg ? strlen(d->alg) : 0);
+  if (d->account != NULL) {
+    print_line("account:", d->account, strlen(d->account));
+    if (d->rule_file != NULL) {
+      char where[600];
+
+      snprintf(where, sizeof(where), "%s:%u: %s ", d->rule_file, d->rule_line,
+               d->rule_type);
+      printf("%-9s %s",
+             "rule:", cli_clean(where, strlen(where), buf, sizeof(buf)));
+      printf("%s\n", cli_clean(d->rule_identifier, strlen(d->rule_identifier),
+                               buf, sizeof(buf)));
+    } else {
+      printf("%-9s none\n", "rule:");
+    }
+  }
   if (d->rc == WIF_OK)
     printf("decision: valid (OK)\n");
   else
@@ -491,6 +535,21 @@ static int print_json(const struct verdict *d) {
                    jstr(d->alg, d->alg ? strlen(d->alg) : 0));
   if (root == NULL)
     goto out;
+  if (d->account != NULL) {
+    json_t *rule = json_null();
+
+    if (d->rule_file != NULL)
+      rule = json_pack("{s:o, s:I, s:s, s:o}", "file",
+                       jstr(d->rule_file, strlen(d->rule_file)), "line",
+                       (json_int_t)d->rule_line, "type", d->rule_type,
+                       "identifier",
+                       jstr(d->rule_identifier, strlen(d->rule_identifier)));
+    if (rule == NULL ||
+        json_object_set_new(root, "account",
+                            jstr(d->account, strlen(d->account))) != 0 ||
+        json_object_set_new(root, "rule", rule) != 0)
+      goto out;
+  }
   text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
   if (text == NULL)
     goto out;
@@ -504,17 +563,78 @@ out:
   return ret;
 }
 
+static int print_verdict(const struct verify_args *a, const struct verdict *d,
+                         int ret);
+
 static int report(const struct verify_args *a, const struct wif_result *r,
                   wif_rc rc, const char *message) {
   struct verdict d;
-  int ret = cli_exit_code(rc);
-  int out_ret;
 
   fill_verdict(r, rc, message, &d);
+  return print_verdict(a, &d, cli_exit_code(rc));
+}
+
+/* The verdict of the decision pam_wif makes (--account). */
+static int report_account(const struct verify_args *a,
+                          const struct wif_verdict *v) {
+  struct verdict d;
+
+  /* As without --account: a configuration that cannot be used is an
+   * error on stderr (exit 2), not a verdict. */
+  if (wif_rc_classify(v->rc) == WIF_CLASS_CONFIG) {
+    cli_err("%s (%s)", v->message, wif_rc_name(v->rc));
+    return CLI_EXIT_USAGE;
+  }
+  memset(&d, 0, sizeof(d));
+  d.rc = v->rc;
+  d.message = v->message;
+  d.provider = v->provider;
+  d.kid = v->kid;
+  d.kid_len = v->kid != NULL ? strlen(v->kid) : 0;
+  d.account = a->account;
+  if (v->rc == WIF_OK) {
+    d.issuer = v->issuer;
+    d.subject = v->subject;
+    d.subject_len = v->subject_len;
+    d.groups = (const char *const *)v->groups;
+    d.n_groups = v->n_groups;
+    d.have_exp = true;
+    d.exp = v->exp;
+    d.rule_file = v->map_file;
+    d.rule_line = v->grant_line;
+    d.rule_type = v->grant_type == WIF_AUTHZ_USER ? "user" : "group";
+    d.rule_identifier = v->grant_identifier;
+  }
+  return print_verdict(a, &d, cli_exit_code(v->rc));
+}
+
+static int run_account(const struct verify_args *a, const struct wif_log *log,
+                       const struct cli_token *token) {
+  struct wif_auth_params params;
+  struct wif_verdict v;
+  int ret;
+
+  memset(&params, 0, sizeof(params));
+  memset(&v, 0, sizeof(v));
+  params.config_path = a->config;
+  params.owner = getuid();
+  params.log = log;
+  params.log_decision = a->debug; /* the output says it all otherwise */
+  params.service = "verify";
+  params.now = (int64_t)time(NULL);
+  (void)wif_auth_authenticate(&params, a->account, token->buf, token->len, &v);
+  ret = report_account(a, &v);
+  wif_verdict_clear(&v);
+  return ret;
+}
+
+static int print_verdict(const struct verify_args *a, const struct verdict *d,
+                         int ret) {
+  int out_ret;
   if (a->json) {
-    out_ret = print_json(&d);
+    out_ret = print_json(d);
   } else {
-    print_human(&d, (int64_t)time(NULL));
+    print_human(d, (int64_t)time(NULL));
     out_ret = CLI_EXIT_OK;
   }
   if (fflush(stdout) != 0 && out_ret == CLI_EXIT_OK) {
@@ -532,6 +652,7 @@ int cli_verify(int argc, char **argv, bool debug) {
   struct verify_args a;
   struct wif_config *cfg = NULL;
   struct wif_validator *v = NULL;
+  struct wif_jwks_cache *cache = NULL;
   struct cli_token token = {NULL, 0, 0, false};
   struct wif_result res;
   struct wif_error err;
@@ -559,6 +680,21 @@ int cli_verify(int argc, char **argv, bool debug) {
   }
   cli_log_init(&log, a.debug);
 
+  if (a.account != NULL) {
+    /* The decision loads the config and map itself, as the module does. */
+    rc = cli_token_read(a.token_arg, a.token_file, &token, &err);
+    if (rc == WIF_E_TOO_LARGE) {
+      ret = report(&a, NULL, rc, err_text(&err, rc));
+      goto out;
+    }
+    if (rc != WIF_OK) {
+      cli_err("verify: %s", err_text(&err, rc));
+      ret = rc == WIF_E_NOMEM ? CLI_EXIT_UNAVAILABLE : CLI_EXIT_USAGE;
+      goto out;
+    }
+    ret = run_account(&a, &log, &token);
+    goto out;
+  }
   if (a.jwks != NULL)
     ret = build_config(&a, &cfg);
   else
@@ -575,6 +711,14 @@ int cli_verify(int argc, char **argv, bool debug) {
     ret = install_jwks(v, cfg, a.jwks, &log);
     if (ret != CLI_EXIT_OK)
       goto out;
+  } else {
+    /* Keys over HTTPS through the JWKS cache (issue 4). */
+    if ((cache = cli_jwks_cache_new(cfg, &log)) == NULL) {
+      cli_err("out of memory");
+      ret = CLI_EXIT_UNAVAILABLE;
+      goto out;
+    }
+    wif_validator_set_loader(v, wif_jwks_cache_loader, cache);
   }
 
   if (a.token_arg == NULL && a.token_file == NULL && isatty(STDIN_FILENO) == 1)
@@ -599,6 +743,7 @@ out:
   wif_result_clear(&res);
   cli_token_clear(&token);
   wif_validator_free(v);
+  wif_jwks_cache_free(cache);
   wif_config_free(cfg);
   free(a.settings);
   return ret;

@@ -190,9 +190,11 @@ class UsageTest(Base):
                          "Usage")
         self.assertUsage(run(["verify", "-x", "x"]), "unknown option")
         self.assertUsage(run(["decode", "--frob", "x"]), "unknown option")
-        # --account (mapping) is not part of this milestone.
-        self.assertUsage(run(["verify", "--account", "root", "x"]),
-                         "unknown option")
+        # --account applies the mapping (tests/integration/pam): without a
+        # usable configuration it is a configuration error.
+        self.assertUsage(run(["verify", "-c", "/nonexistent/pam_wif.conf",
+                              "--account", "root", "x"]),
+                         "/nonexistent/pam_wif.conf")
 
     def test_missing_argument(self):
         self.assertUsage(run(["verify", "--issuer"]), "needs an argument")

@@ -1,0 +1,638 @@
+/* The one decision: configuration + account + token -> verdict. */
+#include "auth.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+
+#include "jwks_cache.h"
+#include "map.h"
+#include "validate.h"
+
+#define PW_BUF_START 16384
+#define PW_BUF_MAX (1024 * 1024)
+#define LOG_LINE_MAX 1024
+#define LOG_VALUE_MAX 160 /* bytes of one logged value, after encoding */
+#define ENCODED_ID_MAX (4 * WIF_GROUP_LEN_MAX + 1)
+
+static void clear_identity(struct wif_verdict *v);
+
+static void verdict_reset(struct wif_verdict *v) {
+  memset(v, 0, sizeof(*v));
+  v->rc = WIF_E_INTERNAL;
+}
+
+void wif_verdict_clear(struct wif_verdict *v) {
+  if (v == NULL)
+    return;
+  free(v->provider);
+  free(v->kid);
+  clear_identity(v);
+  verdict_reset(v);
+}
+
+bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+
+  if (out == NULL || out_size == 0)
+    return false;
+  out[0] = '\0';
+  for (size_t i = 0; s != NULL && i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      if (o + 2 > out_size)
+        return false;
+      out[o++] = (char)c;
+    } else {
+      if (o + 5 > out_size)
+        return false;
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 0xf];
+    }
+  }
+  out[o] = '\0';
+  return true;
+}
+
+/*
+ * One value for the key="value" part of the log line: printable ASCII
+ * except `\` and `"` as is, other bytes as \xHH, so a claim can neither
+ * end the value early nor start a new line (M5). Cut with "...".
+ */
+static void log_value(const char *in, size_t len, char *out, size_t size) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+
+  for (size_t i = 0; in != NULL && i < len; i++) {
+    unsigned char c = (unsigned char)in[i];
+    bool plain = c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
+    size_t need = plain ? 1 : 4;
+
+    if (o + need + 4 > size) {
+      memcpy(out + o, "...", 3);
+      o += 3;
+      break;
+    }
+    if (plain) {
+      out[o++] = (char)c;
+    } else {
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = hex[c >> 4];
+      out[o++] = hex[c & 0xf];
+    }
+  }
+  out[o] = '\0';
+}
+
+/* Appends to a fixed line; silently stops at its end (the line is cut,
+ * never overrun). */
+static void append(char *line, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *line, size_t size, const char *fmt, ...) {
+  size_t used = strlen(line);
+  va_list ap;
+
+  if (used + 1 >= size)
+    return;
+  va_start(ap, fmt);
+  (void)vsnprintf(line + used, size - used, fmt, ap);
+  va_end(ap);
+}
+
+static void append_value(char *line, size_t size, const char *key,
+                         const char *value, size_t len) {
+  char v[LOG_VALUE_MAX];
+
+  log_value(value, len, v, sizeof(v));
+  append(line, size, " %s=\"%s\"", key, v);
+}
+
+/*
+ * Claims count as verified once the signature has: these are the codes
+ * that only claim checks (after the signature) and the mapping produce.
+ * Anything else, including codes added later, logs no claim (C11).
+ */
+static bool signature_verified(wif_rc rc, const struct wif_result *r) {
+  if (r == NULL || r->jwt == NULL || r->claims == NULL || r->provider == NULL)
+    return false;
+  switch (rc) {
+  case WIF_OK:
+  case WIF_E_EXPIRED:
+  case WIF_E_NOT_YET_VALID:
+  case WIF_E_IAT_INVALID:
+  case WIF_E_LIFETIME:
+  case WIF_E_CLAIM_MISSING:
+  case WIF_E_CLAIM_TYPE:
+  case WIF_E_AUD_MISMATCH:
+  case WIF_E_SUB_INVALID:
+  case WIF_E_CLAIM_MISMATCH:
+  case WIF_E_TOO_LARGE: /* with a parsed jwt: the groups claim */
+  case WIF_E_NO_MAPPING:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static const char *outcome_word(wif_rc rc, int *priority) {
+  switch (wif_rc_classify(rc)) {
+  case WIF_CLASS_OK:
+    *priority = LOG_INFO;
+    return "success";
+  case WIF_CLASS_INVALID:
+    *priority = LOG_NOTICE;
+    return "denied";
+  case WIF_CLASS_UNAVAILABLE:
+    *priority = LOG_ERR;
+    return "unavailable";
+  case WIF_CLASS_CONFIG:
+    /* An unusable configuration locks everyone out (I1, H5). */
+    *priority = LOG_ALERT;
+    return "error";
+  case WIF_CLASS_SYSTEM:
+    break;
+  }
+  *priority = LOG_ERR;
+  return "error";
+}
+
+/* The decision's one log line. claims (and cfg) may be NULL. */
+static void log_decision(const struct wif_auth_params *params,
+                         const char *account, const struct wif_verdict *v,
+                         const struct wif_config *cfg,
+                         const struct wif_result *r) {
+  char line[LOG_LINE_MAX];
+  char detail[WIF_ERROR_MSG_MAX];
+  int priority = LOG_ERR;
+  const char *word = outcome_word(v->rc, &priority);
+
+  if (!params->log_decision || params->log == NULL)
+    return;
+  line[0] = '\0';
+  append(line, sizeof(line), "%s outcome=%s reason=%s",
+         params->service != NULL ? params->service : "auth", word,
+         wif_rc_name(v->rc));
+  append_value(line, sizeof(line), "account", account,
+               account != NULL ? strnlen(account, LOG_VALUE_MAX) : 0);
+  if (v->provider != NULL)
+    append_value(line, sizeof(line), "provider", v->provider,
+                 strlen(v->provider));
+  if (v->kid != NULL)
+    append_value(line, sizeof(line), "kid", v->kid, strlen(v->kid));
+  if (cfg != NULL && signature_verified(v->rc, r)) {
+    const struct wif_json *root = wif_json_root(r->claims);
+
+    for (size_t i = 0; i < cfg->n_log_claims; i++) {
+      const struct wif_json *c =
+          wif_json_pointer(r->claims, root, cfg->log_claims[i]);
+      const char *s;
+      size_t len;
+      int64_t n;
+      char key[LOG_VALUE_MAX];
+
+      log_value(cfg->log_claims[i], strlen(cfg->log_claims[i]), key,
+                sizeof(key));
+      if (c != NULL && wif_json_string(c, &s, &len))
+        append_value(line, sizeof(line), key, s, len);
+      else if (c != NULL && wif_json_int64(c, &n))
+        append(line, sizeof(line), " %s=%" PRId64, key, n);
+    }
+  }
+  if (v->rc == WIF_OK && v->map_file != NULL) {
+    char where[LOG_VALUE_MAX];
+
+    log_value(v->map_file, strlen(v->map_file), where, sizeof(where));
+    append(line, sizeof(line), " rule=\"%s:%u\"", where, v->grant_line);
+  }
+  if (v->rc != WIF_OK) {
+    /* Last on the line, so its own quotes cannot shift a field. */
+    wif_log_sanitize(v->message, strlen(v->message), detail, sizeof(detail));
+    append(line, sizeof(line), " -- %s", detail);
+  }
+  wif_log(params->log, priority, "%s", line);
+}
+
+/* G4: before any file is touched. */
+static wif_rc check_account_name(const char *account, struct wif_error *err) {
+  char shown[LOG_VALUE_MAX];
+
+  if (wif_map_account_valid(account))
+    return WIF_OK;
+  if (account == NULL)
+    return wif_error_set(err, WIF_E_NO_MAPPING, "no account name");
+  log_value(account, strnlen(account, LOG_VALUE_MAX), shown, sizeof(shown));
+  return wif_error_set(err, WIF_E_NO_MAPPING, "invalid account name \"%s\"",
+                       shown);
+}
+
+/* G1, G3: the granted account must exist and must not be root. */
+static wif_rc check_passwd(const char *account, struct wif_error *err) {
+  wif_rc rc = WIF_E_SYSTEM;
+  struct passwd pw, *found = NULL;
+  size_t size = PW_BUF_START;
+  char *buf = NULL;
+  int e;
+
+  for (;;) {
+    buf = malloc(size);
+    if (buf == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+    e = getpwnam_r(account, &pw, buf, size, &found);
+    if (e != ERANGE || size >= PW_BUF_MAX)
+      break;
+    free(buf);
+    buf = NULL;
+    size *= 2;
+  }
+  if (e == ENOENT || e == ESRCH)
+    e = 0; /* some NSS modules say "not found" this way */
+  if (e != 0) {
+    rc = wif_error_set(err, WIF_E_SYSTEM, "cannot look up account \"%s\": %s",
+                       account, strerror(e));
+    goto out;
+  }
+  if (found == NULL) {
+    rc = wif_error_set(err, WIF_E_NO_MAPPING,
+                       "account \"%s\" does not exist on this host", account);
+    goto out;
+  }
+  if (pw.pw_uid == 0 || pw.pw_gid == 0) {
+    rc = wif_error_set(err, WIF_E_NO_MAPPING,
+                       "account \"%s\" has uid %lu and gid %lu: pam_wif never "
+                       "grants uid 0 or gid 0",
+                       account, (unsigned long)pw.pw_uid,
+                       (unsigned long)pw.pw_gid);
+    goto out;
+  }
+  rc = WIF_OK;
+out:
+  free(buf);
+  return rc;
+}
+
+static wif_rc load_files(const struct wif_auth_params *params,
+                         struct wif_config **out_cfg, struct wif_map **out_map,
+                         struct wif_error *err) {
+  const char *path =
+      params->config_path != NULL ? params->config_path : WIF_CONFIG_PATH;
+  wif_rc rc;
+
+  rc = wif_config_load(path, params->owner, out_cfg, err);
+  if (rc == WIF_E_SYSTEM) {
+    /* A missing or unreadable config is the administrator's to fix, like
+     * an invalid one (PAM_SERVICE_ERR), not a failing system call. */
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    return rc;
+  return wif_map_load((*out_cfg)->map_file, params->owner, *out_cfg, out_map,
+                      err);
+}
+
+/* The validator and the cache that supplies its keys. */
+struct keys {
+  struct wif_validator *v;
+  struct wif_jwks_cache *cache;
+};
+
+/*
+ * THE place where the validator is made: keys come from the JWKS cache
+ * (jwks_cache.h: a pinned jwks_file, or HTTPS with the on-disk cache in
+ * cache_dir), owned by the same owner rules as the config.
+ */
+static wif_rc make_validator(const struct wif_config *cfg,
+                             const struct wif_auth_params *p, struct keys *k,
+                             struct wif_error *err) {
+  k->cache = wif_jwks_cache_new(cfg, cfg->cache_dir, p->owner, p->log);
+  k->v = wif_validator_new(cfg, p->owner, p->log);
+  if (k->cache == NULL || k->v == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  wif_validator_set_loader(k->v, wif_jwks_cache_loader, k->cache);
+  return WIF_OK;
+}
+
+static void drop_validator(struct keys *k) {
+  wif_validator_free(k->v); /* before the cache that lent it keys */
+  wif_jwks_cache_free(k->cache);
+  k->v = NULL;
+  k->cache = NULL;
+}
+
+static char *dup_bytes(const char *s, size_t len) {
+  char *d = malloc(len + 1);
+
+  if (d != NULL) {
+    memcpy(d, s, len);
+    d[len] = '\0';
+  }
+  return d;
+}
+
+static wif_rc fill_success(struct wif_verdict *out, const struct wif_result *r,
+                           const struct wif_map_rule *rule,
+                           const char *map_file, struct wif_error *err) {
+  const struct wif_identity *id = &r->identity;
+
+  out->issuer = strdup(id->issuer);
+  out->subject = dup_bytes(id->subject, id->subject_len);
+  out->subject_len = id->subject_len;
+  out->grant_identifier = strdup(rule->identifier);
+  out->map_file = strdup(map_file);
+  if (id->n_groups > 0)
+    out->groups = calloc(id->n_groups, sizeof(*out->groups));
+  if (out->issuer == NULL || out->subject == NULL ||
+      out->grant_identifier == NULL || out->map_file == NULL ||
+      (id->n_groups > 0 && out->groups == NULL))
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < id->n_groups; i++) {
+    if ((out->groups[i] = strdup(id->groups[i])) == NULL)
+      return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    out->n_groups = i + 1;
+  }
+  out->exp = id->exp;
+  out->grant_type = rule->type;
+  out->grant_line = rule->line;
+  return WIF_OK;
+}
+
+static wif_rc no_mapping(const struct wif_result *r, const char *account,
+                         const char *map_file, struct wif_error *err) {
+  char who[LOG_VALUE_MAX];
+  const struct wif_identity *id = &r->identity;
+
+  if (r->provider->authorization == WIF_AUTHZ_USER) {
+    log_value(id->subject, id->subject_len, who, sizeof(who));
+    return wif_error_set(err, WIF_E_NO_MAPPING,
+                         "no rule in %s grants account \"%s\" to user \"%s\" "
+                         "of provider \"%s\"",
+                         map_file, account, who, r->provider->name);
+  }
+  return wif_error_set(err, WIF_E_NO_MAPPING,
+                       "no rule in %s grants account \"%s\" to any of the %zu "
+                       "groups of this identity of provider \"%s\"",
+                       map_file, account, id->n_groups, r->provider->name);
+}
+
+static void finish(const struct wif_auth_params *params, const char *account,
+                   wif_rc rc, const struct wif_error *err,
+                   struct wif_verdict *out, const struct wif_config *cfg,
+                   const struct wif_result *r) {
+  out->rc = rc;
+  snprintf(out->message, sizeof(out->message), "%s",
+           rc != WIF_OK && err->msg[0] != '\0' ? err->msg
+                                               : wif_rc_describe(rc));
+  if (params != NULL)
+    log_decision(params, account, out, cfg, r);
+}
+
+wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
+                             const char *account, const char *token, size_t len,
+                             struct wif_verdict *out) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_config *cfg = NULL;
+  struct wif_map *map = NULL;
+  struct keys keys = {NULL, NULL};
+  const struct wif_map_rule *rule = NULL;
+  struct wif_result res;
+  struct wif_error err;
+
+  memset(&res, 0, sizeof(res));
+  wif_error_clear(&err);
+  if (out == NULL)
+    return WIF_E_INTERNAL;
+  verdict_reset(out);
+  if (params == NULL) {
+    rc = wif_error_set(&err, WIF_E_INTERNAL, "no parameters");
+    goto out;
+  }
+  rc = check_account_name(account, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = load_files(params, &cfg, &map, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = make_validator(cfg, params, &keys, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_validate(keys.v, token, len, params->now, &res, &err);
+  if (res.provider != NULL &&
+      (out->provider = strdup(res.provider->name)) == NULL) {
+    rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if (res.jwt != NULL && res.jwt->kid != NULL) {
+    char kid[LOG_VALUE_MAX];
+
+    wif_log_sanitize(res.jwt->kid, res.jwt->kid_len, kid, sizeof(kid));
+    if ((out->kid = strdup(kid)) == NULL) {
+      rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+  }
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_map_match(map, res.provider, &res.identity, account, &rule);
+  if (rc == WIF_E_NO_MAPPING)
+    rc = no_mapping(&res, account, map->name, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = check_passwd(account, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = fill_success(out, &res, rule, map->name, &err);
+out:
+  if (rc != WIF_OK)
+    clear_identity(out); /* promised only on success */
+  finish(params, account, rc, &err, out, cfg, &res);
+  wif_result_clear(&res);
+  drop_validator(&keys);
+  wif_map_free(map);
+  wif_config_free(cfg);
+  return rc;
+}
+
+static void clear_identity(struct wif_verdict *v) {
+  free(v->issuer);
+  if (v->subject != NULL) {
+    OPENSSL_cleanse(v->subject, v->subject_len);
+    free(v->subject);
+  }
+  for (size_t i = 0; i < v->n_groups; i++)
+    free(v->groups[i]);
+  free(v->groups);
+  free(v->grant_identifier);
+  free(v->map_file);
+  v->issuer = v->subject = v->grant_identifier = v->map_file = NULL;
+  v->groups = NULL;
+  v->subject_len = v->n_groups = 0;
+  v->exp = 0;
+  v->grant_line = 0;
+}
+
+static wif_rc parse_expires(const char *s, int64_t *out,
+                            struct wif_error *err) {
+  char *end = NULL;
+  long long n;
+
+  if (s[0] < '0' || s[0] > '9')
+    return wif_error_set(err, WIF_E_MALFORMED, "WIF_EXPIRES is not a number");
+  errno = 0;
+  n = strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || n < 0)
+    return wif_error_set(err, WIF_E_MALFORMED, "WIF_EXPIRES is not a number");
+  *out = (int64_t)n;
+  return WIF_OK;
+}
+
+/* The rule of provider p, of type type, whose encoded identifier is id and
+ * which lists account; NULL when none. */
+static const struct wif_map_rule *
+find_grant(const struct wif_map *map, const struct wif_provider *p,
+           enum wif_authz type, const char *id, const char *account) {
+  char enc[ENCODED_ID_MAX];
+
+  for (size_t i = 0; i < map->n_rules; i++) {
+    const struct wif_map_rule *r = &map->rules[i];
+
+    if (strcmp(r->provider, p->name) != 0 || r->type != type ||
+        !wif_map_rule_grants(r, account))
+      continue;
+    if (wif_auth_encode(r->identifier, r->identifier_len, enc, sizeof(enc)) &&
+        strcmp(enc, id) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+wif_rc wif_auth_recheck(const struct wif_auth_params *params,
+                        const char *account, const struct wif_auth_grant *g,
+                        struct wif_verdict *out) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_config *cfg = NULL;
+  struct wif_map *map = NULL;
+  const struct wif_provider *p;
+  const struct wif_map_rule *rule;
+  enum wif_authz type;
+  const char *id;
+  int64_t exp = 0;
+  struct wif_error err;
+
+  wif_error_clear(&err);
+  if (out == NULL)
+    return WIF_E_INTERNAL;
+  verdict_reset(out);
+  if (params == NULL || g == NULL) {
+    rc = wif_error_set(&err, WIF_E_INTERNAL, "no parameters");
+    goto out;
+  }
+  rc = check_account_name(account, &err);
+  if (rc != WIF_OK)
+    goto out;
+  if (g->provider != NULL &&
+      (out->provider = strndup(g->provider, LOG_VALUE_MAX)) == NULL) {
+    rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if (g->provider == NULL || g->issuer == NULL || g->expires == NULL ||
+      g->grant == NULL) {
+    rc = wif_error_set(&err, WIF_E_MALFORMED,
+                       "the WIF_* environment of the auth phase is "
+                       "incomplete");
+    goto out;
+  }
+  if (strncmp(g->grant, "user:", 5) == 0) {
+    type = WIF_AUTHZ_USER;
+    id = g->grant + 5;
+  } else if (strncmp(g->grant, "group:", 6) == 0) {
+    type = WIF_AUTHZ_GROUP;
+    id = g->grant + 6;
+  } else {
+    rc = wif_error_set(&err, WIF_E_MALFORMED, "WIF_GRANT does not parse");
+    goto out;
+  }
+  rc = parse_expires(g->expires, &exp, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = load_files(params, &cfg, &map, &err);
+  if (rc != WIF_OK)
+    goto out;
+  p = wif_config_provider_by_name(cfg, g->provider);
+  if (p == NULL || strcmp(p->issuer, g->issuer) != 0) {
+    rc = wif_error_set(&err, WIF_E_NO_MAPPING,
+                       "the provider that authenticated is no longer "
+                       "configured with this issuer");
+    goto out;
+  }
+  /* Saturating: exp near INT64_MAX must not wrap. */
+  if (exp <= INT64_MAX - cfg->clock_skew &&
+      params->now >= exp + cfg->clock_skew) {
+    rc = wif_error_set(&err, WIF_E_EXPIRED,
+                       "the token expired at %" PRId64 " (now %" PRId64 ")",
+                       exp, params->now);
+    goto out;
+  }
+  rule =
+      type == p->authorization ? find_grant(map, p, type, id, account) : NULL;
+  if (rule == NULL) {
+    rc = wif_error_set(&err, WIF_E_NO_MAPPING,
+                       "no rule in %s grants account \"%s\" to this %s of "
+                       "provider \"%s\" any more",
+                       map->name, account,
+                       type == WIF_AUTHZ_USER ? "user" : "group", p->name);
+    goto out;
+  }
+  rc = check_passwd(account, &err);
+  if (rc != WIF_OK)
+    goto out;
+  out->issuer = strdup(p->issuer);
+  out->grant_identifier = strdup(rule->identifier);
+  out->map_file = strdup(map->name);
+  if (out->issuer == NULL || out->grant_identifier == NULL ||
+      out->map_file == NULL) {
+    rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  out->exp = exp;
+  out->grant_type = rule->type;
+  out->grant_line = rule->line;
+  rc = WIF_OK;
+out:
+  if (rc != WIF_OK)
+    clear_identity(out);
+  finish(params, account, rc, &err, out, cfg, NULL);
+  wif_map_free(map);
+  wif_config_free(cfg);
+  return rc;
+}
+
+wif_rc wif_auth_reject(const struct wif_auth_params *params,
+                       const char *account, wif_rc rc, const char *message,
+                       struct wif_verdict *out) {
+  struct wif_error err;
+
+  if (out == NULL)
+    return WIF_E_INTERNAL;
+  verdict_reset(out);
+  if (rc == WIF_OK)
+    rc = WIF_E_INTERNAL; /* a rejection is never a success */
+  wif_error_set(&err, rc, "%s", message != NULL ? message : "");
+  finish(params, account, rc, &err, out, NULL, NULL);
+  return rc;
+}

@@ -1,0 +1,116 @@
+/* The one decision: configuration + account + token -> verdict. */
+#ifndef WIF_AUTH_H
+#define WIF_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+
+/* What a front end tells the decision. Everything is borrowed. */
+struct wif_auth_params {
+  const char *config_path; /* NULL: WIF_CONFIG_PATH */
+  /* Besides root, who may own the config, the map and jwks files: the
+   * module passes geteuid() (root under sshd, su and sudo), wifctl
+   * getuid(). */
+  uid_t owner;
+  const struct wif_log *log; /* may be NULL */
+  /* Emit the decision's one log line (the module does; wifctl only with
+   * --debug, since it prints the verdict itself). */
+  bool log_decision;
+  const char *service; /* "auth", "account": first word of the log line */
+  int64_t now;         /* seconds since the epoch */
+};
+
+/*
+ * The outcome of one decision. Owns every string (all freed and wiped by
+ * wif_verdict_clear) and outlives the configuration it came from.
+ */
+struct wif_verdict {
+  wif_rc rc;
+  char message[WIF_ERROR_MSG_MAX]; /* for people; never holds the token */
+  char *provider;                  /* section name; NULL when unknown */
+  char *kid;                       /* sanitized; NULL when absent */
+  /* Set only on WIF_OK: the verified identity and the rule that granted. */
+  char *issuer;
+  char *subject; /* raw bytes of the user claim, NUL-terminated */
+  size_t subject_len;
+  char **groups;
+  size_t n_groups;
+  int64_t exp;
+  enum wif_authz grant_type;
+  char *grant_identifier; /* the map rule's identifier */
+  char *map_file;         /* where the rule is */
+  unsigned grant_line;
+};
+
+/*
+ * The account name (PAM_USER) is checked first, before any file is
+ * opened (G4): anything wif_map_account_valid refuses is WIF_E_NO_MAPPING.
+ * Then the config and map are loaded (a missing or unreadable config is
+ * WIF_E_CONFIG_INVALID, not WIF_E_SYSTEM: it is a misconfiguration), the
+ * token is validated (validate.h) and the mapping applied. A granted
+ * account is looked up in the password database: not found is
+ * WIF_E_NO_MAPPING, uid 0 or primary gid 0 is refused as
+ * WIF_E_NO_MAPPING (G3: pam_wif never logs anyone in as root), and a
+ * lookup failure is WIF_E_SYSTEM.
+ *
+ * token (len bytes) is only read; the caller owns and wipes it. With
+ * log_decision, exactly one line is logged: outcome, reason, account,
+ * provider, kid, the config's log_claims (sanitized, and only once the
+ * signature has verified: C11), the rule, and the detail message. The
+ * token and signature never appear. *out is cleared first; call
+ * wif_verdict_clear after any outcome. Returns out->rc.
+ */
+wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
+                             const char *account, const char *token, size_t len,
+                             struct wif_verdict *out);
+
+/*
+ * What an earlier authentication left behind (the module's WIF_* PAM
+ * environment; sshd runs auth and account in different processes).
+ * All borrowed; any may be NULL when the variable is absent.
+ */
+struct wif_auth_grant {
+  const char *provider; /* WIF_PROVIDER */
+  const char *issuer;   /* WIF_ISSUER */
+  const char *expires;  /* WIF_EXPIRES, decimal seconds */
+  const char *grant;    /* WIF_GRANT: "user:ID" or "group:ID", encoded */
+};
+
+/*
+ * The account phase: re-reads the config and map and checks that the
+ * grant still holds for account (which may have changed since auth: G6)
+ * and that the token has not expired (exp + clock_skew > now). A grant
+ * that is incomplete or does not parse is WIF_E_MALFORMED; a provider or
+ * rule that is gone, or that no longer lists account, WIF_E_NO_MAPPING;
+ * expiry WIF_E_EXPIRED. The account is checked as in
+ * wif_auth_authenticate. Logs one line with log_decision.
+ */
+wif_rc wif_auth_recheck(const struct wif_auth_params *params,
+                        const char *account, const struct wif_auth_grant *g,
+                        struct wif_verdict *out);
+
+/*
+ * For failures before the core was asked (the module could not obtain a
+ * token): logs the same one line for rc and message, and fills *out.
+ */
+wif_rc wif_auth_reject(const struct wif_auth_params *params,
+                       const char *account, wif_rc rc, const char *message,
+                       struct wif_verdict *out);
+
+/*
+ * The encoding used for WIF_SUBJECT and WIF_GRANT identifiers: printable
+ * ASCII except `\` as is, every other byte as \xHH. It is one-to-one, so
+ * encoded values compare exactly when the raw bytes do. out_size of
+ * 4 * len + 1 always suffices; returns false when out is too small.
+ */
+bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size);
+
+void wif_verdict_clear(struct wif_verdict *v);
+
+#endif

@@ -1,0 +1,420 @@
+/* pam_wif.map: parsing (with file:line errors) kept apart from matching. */
+#include "map.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+
+#define QUOTE_MAX 64
+
+/* Shortens untrusted-length text for a message, on a UTF-8 boundary. The
+ * parser has already rejected control characters and invalid UTF-8. */
+static const char *quote(const char *s, char *buf, size_t size) {
+  size_t n = strlen(s);
+
+  if (n < size && n <= QUOTE_MAX)
+    return s;
+  n = QUOTE_MAX < size - 4 ? QUOTE_MAX : size - 4;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  memcpy(buf, s, n);
+  memcpy(buf + n, "...", 4);
+  return buf;
+}
+
+static void prefix_error(struct wif_error *err, const char *name,
+                         unsigned line) {
+  char msg[WIF_ERROR_MSG_MAX];
+
+  if (err == NULL || name == NULL)
+    return;
+  memcpy(msg, err->msg, sizeof(msg));
+  msg[sizeof(msg) - 1] = '\0';
+  (void)wif_error_set(err, err->rc, "%s:%u: %s", name, line, msg);
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool valid_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len;
+    unsigned cp;
+
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (n - i < len)
+      return false;
+    for (size_t j = 1; j < len; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + j] & 0x3Fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+bool wif_map_account_valid(const char *name) {
+  size_t n;
+
+  if (name == NULL)
+    return false;
+  n = strnlen(name, WIF_ACCOUNT_LEN_MAX + 1);
+  if (n == 0 || n > WIF_ACCOUNT_LEN_MAX)
+    return false;
+  if (name[n - 1] == '$')
+    n--;
+  if (n == 0 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+    return false;
+  for (size_t i = 1; i < n; i++) {
+    char c = name[i];
+
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+static void rule_clear(struct wif_map_rule *r) {
+  free(r->provider);
+  free(r->identifier);
+  for (size_t i = 0; i < r->n_accounts; i++)
+    free(r->accounts[i]);
+  free(r->accounts);
+  memset(r, 0, sizeof(*r));
+}
+
+void wif_map_free(struct wif_map *map) {
+  if (map == NULL)
+    return;
+  for (size_t i = 0; i < map->n_rules; i++)
+    rule_clear(&map->rules[i]);
+  free(map->rules);
+  free(map->name);
+  free(map);
+}
+
+/* Next blank-separated field of *cursor, NUL-terminated in place; NULL at
+ * the end of the line. */
+static char *next_field(char **cursor) {
+  char *s = *cursor;
+  char *start;
+
+  while (*s == ' ' || *s == '\t')
+    s++;
+  if (*s == '\0') {
+    *cursor = s;
+    return NULL;
+  }
+  start = s;
+  while (*s != '\0' && *s != ' ' && *s != '\t')
+    s++;
+  if (*s != '\0')
+    *s++ = '\0';
+  *cursor = s;
+  return start;
+}
+
+/* Splits "a,b,c" into r->accounts, each checked. */
+static wif_rc parse_accounts(struct wif_map_rule *r, const char *list,
+                             struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  const char *s = list;
+
+  for (;;) {
+    const char *comma = strchr(s, ',');
+    size_t n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+    char *name;
+
+    if (n == 0)
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "empty account name in \"%s\"",
+                           quote(list, qb, sizeof(qb)));
+    if ((name = strndup(s, n)) == NULL)
+      return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    if (!wif_map_account_valid(name)) {
+      wif_error_set(err, WIF_E_CONFIG_INVALID,
+                    "invalid account name \"%s\" (a-z 0-9 _ . -, starting "
+                    "with a-z or _, an optional final $, at most %d bytes)",
+                    quote(name, qb, sizeof(qb)), WIF_ACCOUNT_LEN_MAX);
+      free(name);
+      return WIF_E_CONFIG_INVALID;
+    }
+    if (wif_map_rule_grants(r, name)) {
+      free(name); /* a repeated name grants nothing more */
+    } else if (r->n_accounts == WIF_MAP_ACCOUNTS_MAX) {
+      free(name);
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "more than %d accounts on one line",
+                           WIF_MAP_ACCOUNTS_MAX);
+    } else {
+      r->accounts[r->n_accounts++] = name;
+    }
+    if (comma == NULL)
+      return WIF_OK;
+    s = comma + 1;
+  }
+}
+
+static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
+                         char *line, unsigned lineno, struct wif_error *err) {
+  char qb[QUOTE_MAX + 4];
+  char *cursor = line;
+  char *provider, *type, *identifier, *accounts, *extra;
+  const struct wif_provider *p;
+  struct wif_map_rule r;
+  struct wif_map_rule *grown;
+  wif_rc rc = WIF_E_INTERNAL;
+
+  memset(&r, 0, sizeof(r));
+  /* `#` starts a comment at the start of the line or after a blank, so an
+   * identifier may still contain one. */
+  for (char *c = line; *c != '\0'; c++) {
+    if (*c == '#' && (c == line || c[-1] == ' ' || c[-1] == '\t')) {
+      *c = '\0';
+      break;
+    }
+  }
+  provider = next_field(&cursor);
+  if (provider == NULL)
+    return WIF_OK;
+  type = next_field(&cursor);
+  identifier = next_field(&cursor);
+  accounts = next_field(&cursor);
+  extra = next_field(&cursor);
+  if (type == NULL || identifier == NULL) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "expected \"provider type identifier accounts\"");
+    goto out;
+  }
+  p = wif_config_provider_by_name(cfg, provider);
+  if (p == NULL) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown provider \"%s\"",
+                       quote(provider, qb, sizeof(qb)));
+    goto out;
+  }
+  if (strcmp(type, "user") == 0) {
+    r.type = WIF_AUTHZ_USER;
+  } else if (strcmp(type, "group") == 0) {
+    r.type = WIF_AUTHZ_GROUP;
+  } else {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "unknown type \"%s\" (expected user or group)",
+                       quote(type, qb, sizeof(qb)));
+    goto out;
+  }
+  if (r.type != p->authorization) {
+    rc = wif_error_set(
+        err, WIF_E_CONFIG_INVALID,
+        "type %s does not match provider \"%s\", whose authorization is %s",
+        type, p->name, p->authorization == WIF_AUTHZ_USER ? "user" : "group");
+    goto out;
+  }
+  r.identifier_len = strlen(identifier);
+  /* Longer than any user claim or group the core accepts: it could never
+   * match, so it is a mistake worth reporting. */
+  if (r.identifier_len >
+      (r.type == WIF_AUTHZ_USER ? WIF_SUBJECT_LEN_MAX : WIF_GROUP_LEN_MAX)) {
+    rc = wif_error_set(
+        err, WIF_E_CONFIG_INVALID, "identifier longer than %d bytes",
+        r.type == WIF_AUTHZ_USER ? WIF_SUBJECT_LEN_MAX : WIF_GROUP_LEN_MAX);
+    goto out;
+  }
+  if (accounts == NULL) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "empty account list");
+    goto out;
+  }
+  if (extra != NULL) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "unexpected \"%s\" after the account list (separate "
+                       "accounts with commas, without blanks)",
+                       quote(extra, qb, sizeof(qb)));
+    goto out;
+  }
+  r.line = lineno;
+  r.provider = strdup(p->name);
+  r.identifier = strdup(identifier);
+  r.accounts = calloc(WIF_MAP_ACCOUNTS_MAX, sizeof(*r.accounts));
+  if (r.provider == NULL || r.identifier == NULL || r.accounts == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = parse_accounts(&r, accounts, err);
+  if (rc != WIF_OK)
+    goto out;
+  grown = realloc(map->rules, (map->n_rules + 1) * sizeof(*map->rules));
+  if (grown == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  map->rules = grown;
+  map->rules[map->n_rules++] = r;
+  memset(&r, 0, sizeof(r));
+  rc = WIF_OK;
+out:
+  rule_clear(&r);
+  return rc;
+}
+
+wif_rc wif_map_parse(const char *text, size_t len, const char *name,
+                     const struct wif_config *cfg, struct wif_map **out,
+                     struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_map *map = NULL;
+  char line[WIF_MAP_LINE_MAX + 1];
+  unsigned lineno = 0;
+  size_t pos = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || cfg == NULL || name == NULL || (text == NULL && len > 0)) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_map_parse: bad call");
+    goto out;
+  }
+  map = calloc(1, sizeof(*map));
+  if (map == NULL || (map->name = strdup(name)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  while (pos < len) {
+    const char *start = text + pos;
+    const char *nl = memchr(start, '\n', len - pos);
+    size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
+
+    pos += n + (nl != NULL ? 1 : 0);
+    lineno++;
+    if (n > WIF_MAP_LINE_MAX) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "line is longer than %d bytes", WIF_MAP_LINE_MAX);
+      goto line_error;
+    }
+    if (memchr(start, '\0', n) != NULL) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
+      goto line_error;
+    }
+    if (n > 0 && start[n - 1] == '\r')
+      n--;
+    if (!valid_utf8((const unsigned char *)start, n)) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
+      goto line_error;
+    }
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)start[i];
+
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "control character in line");
+        goto line_error;
+      }
+    }
+    memcpy(line, start, n);
+    line[n] = '\0';
+    rc = parse_rule(map, cfg, line, lineno, err);
+    if (rc != WIF_OK)
+      goto line_error;
+  }
+  *out = map;
+  map = NULL;
+  rc = WIF_OK;
+  goto out;
+line_error:
+  prefix_error(err, name, lineno);
+out:
+  wif_map_free(map);
+  return rc;
+}
+
+wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
+                    struct wif_map **out, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char *text = NULL;
+  size_t len = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || path == NULL || cfg == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_map_load: bad call");
+    goto out;
+  }
+  rc = wif_file_read_trusted(path, owner, WIF_MAP_SIZE_MAX, &text, &len, err);
+  /* Missing, unreadable or oversized: the configuration is wrong. */
+  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE) {
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_map_parse(text, len, path, cfg, out, err);
+out:
+  wif_file_free_buffer(text, len);
+  return rc;
+}
+
+bool wif_map_rule_grants(const struct wif_map_rule *rule, const char *account) {
+  if (rule == NULL || account == NULL)
+    return false;
+  for (size_t i = 0; i < rule->n_accounts; i++)
+    if (strcmp(rule->accounts[i], account) == 0)
+      return true;
+  return false;
+}
+
+static bool same_bytes(const struct wif_map_rule *r, const char *s,
+                       size_t len) {
+  return s != NULL && r->identifier_len == len &&
+         memcmp(r->identifier, s, len) == 0;
+}
+
+wif_rc wif_map_match(const struct wif_map *map, const struct wif_provider *p,
+                     const struct wif_identity *id, const char *account,
+                     const struct wif_map_rule **out_rule) {
+  if (out_rule != NULL)
+    *out_rule = NULL;
+  if (map == NULL || p == NULL || id == NULL || account == NULL)
+    return WIF_E_INTERNAL;
+  for (size_t i = 0; i < map->n_rules; i++) {
+    const struct wif_map_rule *r = &map->rules[i];
+    bool hit = false;
+
+    if (strcmp(r->provider, p->name) != 0 || r->type != p->authorization ||
+        !wif_map_rule_grants(r, account))
+      continue;
+    if (r->type == WIF_AUTHZ_USER) {
+      hit = same_bytes(r, id->subject, id->subject_len);
+    } else {
+      for (size_t g = 0; !hit && id->groups != NULL && g < id->n_groups; g++)
+        hit = same_bytes(r, id->groups[g], strlen(id->groups[g]));
+    }
+    if (hit) {
+      if (out_rule != NULL)
+        *out_rule = r;
+      return WIF_OK;
+    }
+  }
+  return WIF_E_NO_MAPPING;
+}

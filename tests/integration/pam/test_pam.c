@@ -1,0 +1,587 @@
+/* PAM transactions through pam_wif.so under pam_wrapper + libpamtest:
+ * return codes, stacks (H2), the prompt protocol, first-pass tokens,
+ * conversation failures (H8), file rules (I1) and the account phase. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libpamtest.h>
+#include <security/pam_appl.h>
+
+#define ISS_U "https://issuer.example/users"
+#define ISS_G "https://issuer.example/groups"
+#define AUD "api://pam-wif"
+#define CONF PAM_TEST_ETC "/pam_wif.conf"
+#define MAP PAM_TEST_ETC "/pam_wif.map"
+#define JWKS PAM_TEST_ETC "/jwks.json"
+#define ANSWERS_MAX 80
+
+/* libpamtest 1.1.4's run_pamtest_conv macro misplaces a parenthesis. */
+#define RUN_CONV(service, user, c, tests)                                      \
+  _pamtest_conv(service, user, conv_fn, c, tests,                              \
+                sizeof(tests) / sizeof(tests[0]), NULL)
+
+#define MAP_TEXT                                                               \
+  "users  user  alice  nobody\n"                                               \
+  "users  user  rooty  root\n"                                                 \
+  "groups group g-admins daemon\n"
+
+/* A scripted conversation. */
+struct conv {
+  const char *answers[ANSWERS_MAX];
+  size_t n;
+  size_t asked;
+  int fail_with; /* returned at prompt number fail_at (1-based) */
+  size_t fail_at;
+  bool null_resp; /* answer with a NULL resp at fail_at */
+  bool echo_on_seen;
+  char prompts[ANSWERS_MAX][64];
+};
+
+static int conv_fn(int num_msg, const struct pam_message **msg,
+                   struct pam_response **resp, void *data) {
+  struct conv *c = data;
+  struct pam_response *r;
+
+  if (num_msg != 1)
+    return PAM_CONV_ERR;
+  if (msg[0]->msg_style != PAM_PROMPT_ECHO_OFF) {
+    c->echo_on_seen = true;
+    return PAM_CONV_ERR;
+  }
+  if (c->asked < ANSWERS_MAX)
+    snprintf(c->prompts[c->asked], sizeof(c->prompts[0]), "%s", msg[0]->msg);
+  c->asked++;
+  if (c->fail_at == c->asked && !c->null_resp)
+    return c->fail_with;
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return PAM_BUF_ERR;
+  if (!(c->fail_at == c->asked && c->null_resp)) {
+    if (c->asked > c->n) {
+      free(r);
+      return PAM_CONV_ERR;
+    }
+    r->resp = strdup(c->answers[c->asked - 1]);
+  }
+  *resp = r;
+  return PAM_SUCCESS;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  assert_int_equal(fchmod(fd, mode), 0);
+  assert_int_equal(fchown(fd, geteuid(), getegid()), 0);
+  close(fd);
+}
+
+static void write_all(void) {
+  size_t len;
+  char *jwks = wif_test_read(WIF_TEST_KEYS_DIR "/jwks.json", &len);
+
+  write_file(CONF,
+             "[global]\n"
+             "map_file = " MAP "\n"
+             "[provider users]\n"
+             "issuer = " ISS_U "\n"
+             "audience = " AUD "\n"
+             "jwks_file = " JWKS "\n"
+             "[provider groups]\n"
+             "issuer = " ISS_G "\n"
+             "audience = " AUD "\n"
+             "authorization = group\n"
+             "jwks_file = " JWKS "\n",
+             0644);
+  write_file(MAP, MAP_TEXT, 0644);
+  write_file(JWKS, jwks, 0644);
+  free(jwks);
+}
+
+static int setup(void **state) {
+  (void)state;
+  write_all();
+  unsetenv("PAM_AUTHTOK");
+  return 0;
+}
+
+static char *token(const char *iss, const char *sub, const char *extra) {
+  int64_t now = (int64_t)time(NULL);
+
+  return wif_test_signf("rs256", "RS256",
+                        "{\"iss\":\"%s\",\"aud\":\"" AUD "\",\"sub\":\"%s\","
+                        "\"exp\":%lld,\"iat\":%lld%s}",
+                        iss, sub, (long long)now + 600, (long long)now - 5,
+                        extra);
+}
+
+/* Runs one operation on service for user; returns its PAM code. */
+static int run(const char *service, const char *user, struct conv *c,
+               enum pamtest_ops op) {
+  struct pam_testcase tests[] = {pam_test(op, PAM_SUCCESS)};
+
+  (void)RUN_CONV(service, user, c, tests);
+  return tests[0].op_rv;
+}
+
+static int auth(const char *service, const char *user, const char *tok) {
+  struct conv c;
+
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  return run(service, user, &c, PAMTEST_AUTHENTICATE);
+}
+
+static const char *env_get(char **env, const char *name) {
+  size_t n = strlen(name);
+
+  for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+    if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+      return env[i] + n + 1;
+  return NULL;
+}
+
+static void test_user_mapped(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+  struct pam_testcase tests[] = {
+      pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+      pam_test(PAMTEST_SETCRED, PAM_SUCCESS),
+      pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
+      pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
+      pam_test(PAMTEST_CLOSE_SESSION, PAM_SUCCESS),
+      pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS),
+  };
+  char **env;
+  char exp[32];
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(RUN_CONV("wif", "nobody", &c, tests), PAMTEST_ERR_OK);
+  assert_int_equal(c.asked, 1);
+  assert_string_equal(c.prompts[0], "Workload identity token: ");
+  assert_false(c.echo_on_seen);
+  env = tests[5].case_out.envlist;
+  assert_string_equal(env_get(env, "WIF_PROVIDER"), "users");
+  assert_string_equal(env_get(env, "WIF_SUBJECT"), "alice");
+  assert_string_equal(env_get(env, "WIF_ISSUER"), ISS_U);
+  assert_string_equal(env_get(env, "WIF_GRANT"), "user:alice");
+  snprintf(exp, sizeof(exp), "%lld", (long long)time(NULL) + 600);
+  assert_non_null(env_get(env, "WIF_EXPIRES"));
+  assert_true(llabs(atoll(env_get(env, "WIF_EXPIRES")) - atoll(exp)) < 5);
+  pamtest_free_env(env);
+  /* debug changes nothing but the log. */
+  assert_int_equal(auth("wif_debug", "nobody", tok), PAM_SUCCESS);
+  free(tok);
+}
+
+static void test_group_mapped(void **state) {
+  char *tok = token(ISS_G, "svc", ",\"groups\":[\"a\",\"g-admins\"]");
+  struct conv c;
+  struct pam_testcase tests[] = {
+      pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+      pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
+      pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS),
+  };
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(RUN_CONV("wif", "daemon", &c, tests), PAMTEST_ERR_OK);
+  assert_string_equal(env_get(tests[2].case_out.envlist, "WIF_GRANT"),
+                      "group:g-admins");
+  assert_string_equal(env_get(tests[2].case_out.envlist, "WIF_SUBJECT"), "svc");
+  pamtest_free_env(tests[2].case_out.envlist);
+  free(tok);
+}
+
+/* Every failure and its code (DESIGN.md). */
+static void test_failure_codes(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  char *root = token(ISS_U, "rooty", "");
+  char *other = token("https://unknown.example/", "alice", "");
+  char *bad = strdup(tok);
+
+  (void)state;
+  bad[strlen(bad) - 2] ^= 1;
+  assert_int_equal(auth("wif", "nobody", bad), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "nobody", other), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "nobody", ""), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "nobody", "not a token"), PAM_AUTH_ERR);
+  /* G2: not mapped to this account; G3: root is refused. */
+  assert_int_equal(auth("wif", "daemon", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "root", root), PAM_AUTH_ERR);
+  /* G4: invalid PAM_USER. */
+  assert_int_equal(auth("wif", "../../etc/shadow", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "-nobody", tok), PAM_AUTH_ERR);
+  /* H3: keys cannot be obtained. */
+  assert_int_equal(unlink(JWKS), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_AUTHINFO_UNAVAIL);
+  write_all();
+  /* H5: configuration and arguments. */
+  assert_int_equal(unlink(CONF), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  write_all();
+  write_file(CONF, "[global]\nbogus = 1\n", 0644);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  write_all();
+  assert_int_equal(auth("wif_badarg", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(auth("wif_relative", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(auth("wif_both_pass", "nobody", tok), PAM_SERVICE_ERR);
+  {
+    struct conv c;
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(run("wif_badarg", "nobody", &c, PAMTEST_ACCOUNT),
+                     PAM_SERVICE_ERR);
+    assert_int_equal(run("wif_badarg", "nobody", &c, PAMTEST_OPEN_SESSION),
+                     PAM_SERVICE_ERR);
+    assert_int_equal(c.asked, 0);
+  }
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SUCCESS);
+  free(tok);
+  free(root);
+  free(other);
+  free(bad);
+}
+
+/* I1: a world-writable or foreign-owned config or map. */
+static void test_insecure_files(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+
+  (void)state;
+  assert_int_equal(chmod(CONF, 0666), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(chmod(CONF, 0664), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(chmod(CONF, 0644), 0);
+  assert_int_equal(chmod(MAP, 0606), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(chmod(MAP, 0644), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SUCCESS);
+  if (geteuid() != 0) {
+    free(tok);
+    skip(); /* chown to another user needs root: reported as skipped */
+  }
+  assert_int_equal(chown(CONF, 65534, 65534), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  write_all();
+  assert_int_equal(chown(MAP, 65534, 65534), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  write_all();
+  assert_int_equal(chown(JWKS, 65534, 65534), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  write_all();
+  free(tok);
+}
+
+/* H2: no error may become a skip that leads to success. */
+static void test_stacks(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+
+  (void)state;
+  assert_int_equal(auth("wif_sufficient", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth("wif_sufficient", "nobody", "garbage"), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_requisite", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth("wif_requisite", "daemon", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_done_die", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth("wif_done_die", "nobody", "garbage"), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_jump", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth("wif_jump", "nobody", "garbage"), PAM_AUTH_ERR);
+  /* A broken config under each control. */
+  assert_int_equal(chmod(CONF, 0666), 0);
+  assert_int_equal(auth("wif_sufficient", "nobody", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_requisite", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(auth("wif_done_die", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(auth("wif_jump", "nobody", tok), PAM_AUTH_ERR);
+  assert_int_equal(chmod(CONF, 0644), 0);
+  free(tok);
+}
+
+/* Splits tok into n parts, each but the last ending in `\`. */
+static int auth_parts(const char *service, const char *user, const char *tok,
+                      size_t n, struct conv *c) {
+  size_t len = strlen(tok);
+  char *parts[ANSWERS_MAX];
+  int ret;
+
+  memset(c, 0, sizeof(*c));
+  assert_true(n <= ANSWERS_MAX && n <= len);
+  for (size_t i = 0; i < n; i++) {
+    size_t from = len * i / n, to = len * (i + 1) / n;
+
+    assert_non_null(parts[i] = calloc(1, to - from + 2));
+    memcpy(parts[i], tok + from, to - from);
+    if (i + 1 < n)
+      parts[i][to - from] = '\\';
+    c->answers[i] = parts[i];
+  }
+  c->n = n;
+  ret = run(service, user, c, PAMTEST_AUTHENTICATE);
+  for (size_t i = 0; i < n; i++)
+    free(parts[i]);
+  return ret;
+}
+
+/* The prompt protocol: 1, 2, 5 and 64 parts; 65 parts fail. */
+static void test_parts(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+  static const size_t counts[] = {1, 2, 5, 64};
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+    assert_int_equal(auth_parts("wif", "nobody", tok, counts[i], &c),
+                     PAM_SUCCESS);
+    assert_int_equal(c.asked, counts[i]);
+  }
+  assert_string_equal(c.prompts[0], "Workload identity token: ");
+  assert_string_equal(c.prompts[1], "Workload identity token (part 2): ");
+  assert_string_equal(c.prompts[63], "Workload identity token (part 64): ");
+  /* A 65th part is never asked for. */
+  assert_int_equal(auth_parts("wif", "nobody", tok, 65, &c), PAM_AUTH_ERR);
+  assert_int_equal(c.asked, 64);
+  /* An empty part is a part; a lone `\` continues. */
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = "\\";
+  c.answers[1] = tok;
+  c.n = 2;
+  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE), PAM_SUCCESS);
+  free(tok);
+}
+
+/* A signed token of exactly len bytes: the pad claim sets the length
+ * but skips base64url lengths 4k+1, so blanks in the header (which is
+ * signed as given) shift the rest. */
+static char *token_of_length(size_t len) {
+  int64_t now = (int64_t)time(NULL);
+
+  for (int blanks = 0; blanks < 4; blanks++) {
+    char header[128];
+
+    snprintf(header, sizeof(header), "{\"alg\":\"RS256\",%*s\"kid\":\"rs256\"}",
+             blanks, "");
+    for (size_t pad = len * 3 / 4 - 700; pad < len; pad++) {
+      char *claims = malloc(pad + 256);
+      char *tok;
+
+      assert_non_null(claims);
+      snprintf(claims, pad + 256,
+               "{\"iss\":\"" ISS_U "\",\"aud\":\"" AUD "\",\"sub\":\"alice\","
+               "\"exp\":%lld,\"pad\":\"%0*d\"}",
+               (long long)now + 600, (int)pad, 0);
+      tok = wif_test_sign("rs256", "RS256", header, claims);
+      free(claims);
+      if (strlen(tok) == len)
+        return tok;
+      if (strlen(tok) > len) {
+        free(tok);
+        break;
+      }
+      free(tok);
+    }
+  }
+  fail_msg("no token of %zu bytes", len);
+  return NULL;
+}
+
+/* The 16 KiB limit: 16384 bytes pass (in one answer or in 32 parts), one
+ * more byte fails, as does a huge single answer. */
+static void test_size_limit(void **state) {
+  char *tok = token_of_length(16384);
+  char *big;
+  struct conv c;
+
+  (void)state;
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth_parts("wif", "nobody", tok, 32, &c), PAM_SUCCESS);
+  big = malloc(16386);
+  assert_non_null(big);
+  memcpy(big, tok, 16384);
+  big[16384] = 'A';
+  big[16385] = '\0';
+  assert_int_equal(auth("wif", "nobody", big), PAM_AUTH_ERR);
+  assert_int_equal(auth_parts("wif", "nobody", big, 3, &c), PAM_AUTH_ERR);
+  free(big);
+  big = malloc(1 << 20);
+  assert_non_null(big);
+  memset(big, 'A', (1 << 20) - 1);
+  big[(1 << 20) - 1] = '\0';
+  assert_int_equal(auth("wif", "nobody", big), PAM_AUTH_ERR);
+  free(big);
+  free(tok);
+}
+
+static void test_first_pass(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  /* No PAM_AUTHTOK: use_first_pass fails without asking. */
+  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_AUTH_ERR);
+  assert_int_equal(c.asked, 0);
+  /* try_first_pass asks instead. */
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(
+      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_SUCCESS);
+  assert_int_equal(c.asked, 1);
+  /* pam_set_items (pam_wrapper) copies $PAM_AUTHTOK into the item. */
+  assert_int_equal(setenv("PAM_AUTHTOK", tok, 1), 0);
+  memset(&c, 0, sizeof(c));
+  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_SUCCESS);
+  assert_int_equal(
+      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_SUCCESS);
+  assert_int_equal(c.asked, 0);
+  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
+  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_AUTH_ERR);
+  assert_int_equal(
+      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_AUTH_ERR);
+  assert_int_equal(c.asked, 0);
+  unsetenv("PAM_AUTHTOK");
+  free(tok);
+}
+
+/* H8: the conversation fails, or answers NULL, at the first or a later
+ * prompt. */
+static void test_conversation_failure(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  c.fail_at = 1;
+  c.fail_with = PAM_CONV_ERR;
+  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_CONV_ERR);
+  memset(&c, 0, sizeof(c));
+  c.fail_at = 1;
+  c.fail_with = PAM_ABORT;
+  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_CONV_ERR);
+  memset(&c, 0, sizeof(c));
+  c.fail_at = 1;
+  c.null_resp = true;
+  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_CONV_ERR);
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = "abc\\";
+  c.n = 1;
+  c.fail_at = 2;
+  c.null_resp = true;
+  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_CONV_ERR);
+  /* Under sufficient, a conversation failure still ends in denial. */
+  memset(&c, 0, sizeof(c));
+  c.fail_at = 1;
+  c.fail_with = PAM_CONV_ERR;
+  assert_int_equal(run("wif_sufficient", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_AUTH_ERR);
+  free(tok);
+}
+
+/* sshd answers for an unknown user or a refused root with
+ * "\b\n\r\177INCORRECT" repeated to the answer's length. */
+static void test_sshd_garbage(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  size_t len = strlen(tok);
+  char *garbage = malloc(len + 1);
+
+  (void)state;
+  assert_non_null(garbage);
+  for (size_t i = 0; i < len; i++)
+    garbage[i] = "\b\n\r\177INCORRECT"[i % 13];
+  garbage[len] = '\0';
+  assert_int_equal(auth("wif", "nobody", garbage), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "wif-no-such-user", garbage), PAM_AUTH_ERR);
+  free(garbage);
+  free(tok);
+}
+
+/* The account phase: PAM_IGNORE without pam_wif's auth (H6); the mapping
+ * is re-read, so a change between auth and account is honoured. */
+static void test_account_phase(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+  struct pam_testcase tests[] = {
+      pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+      pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
+  };
+  pam_handle_t *ph;
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  assert_int_equal(run("wif_account_permit", "nobody", &c, PAMTEST_ACCOUNT),
+                   PAM_SUCCESS);
+  /* Only ignores in a stack: libpam denies. */
+  assert_int_equal(run("wif_account_only", "nobody", &c, PAMTEST_ACCOUNT),
+                   PAM_PERM_DENIED);
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(RUN_CONV("wif", "nobody", &c, tests), PAMTEST_ERR_OK);
+  ph = tests[1].case_out.ph;
+  assert_non_null(ph);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  write_file(MAP, "users user bob nobody\n", 0644);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_AUTH_ERR);
+  write_file(MAP, MAP_TEXT, 0644);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  /* G6: PAM_USER changed after auth. */
+  assert_int_equal(pam_set_item(ph, PAM_USER, "daemon"), PAM_SUCCESS);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_AUTH_ERR);
+  assert_int_equal(pam_set_item(ph, PAM_USER, "nobody"), PAM_SUCCESS);
+  /* Tampered environment. */
+  assert_int_equal(pam_putenv(ph, "WIF_EXPIRES=1"), PAM_SUCCESS);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_AUTH_ERR);
+  assert_int_equal(pam_putenv(ph, "WIF_EXPIRES"), PAM_SUCCESS);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_AUTH_ERR);
+  /* A failed second authentication (the conversation has no more
+   * answers) clears the grant. */
+  assert_int_equal(pam_authenticate(ph, 0), PAM_CONV_ERR);
+  assert_null(pam_getenv(ph, "WIF_PROVIDER"));
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  free(tok);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_user_mapped, setup),
+      cmocka_unit_test_setup(test_group_mapped, setup),
+      cmocka_unit_test_setup(test_failure_codes, setup),
+      cmocka_unit_test_setup(test_insecure_files, setup),
+      cmocka_unit_test_setup(test_stacks, setup),
+      cmocka_unit_test_setup(test_parts, setup),
+      cmocka_unit_test_setup(test_size_limit, setup),
+      cmocka_unit_test_setup(test_first_pass, setup),
+      cmocka_unit_test_setup(test_conversation_failure, setup),
+      cmocka_unit_test_setup(test_sshd_garbage, setup),
+      cmocka_unit_test_setup(test_account_phase, setup),
+  };
+
+  /* Without pam_wrapper these would run against /etc/pam.d. */
+  if (getenv("PAM_WRAPPER") == NULL) {
+    fprintf(stderr, "test_pam: run under pam_wrapper (see CMakeLists.txt)\n");
+    return 77;
+  }
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,543 @@
+/* The decision end to end with real files, keys and signatures: G1-G7,
+ * H3-H6 at core level, C11 and M4/M5 for the decision's log line. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "auth.h"
+
+#define ISS_U "https://issuer.example/users"
+#define ISS_G "https://issuer.example/groups"
+#define AUD "api://pam-wif"
+#define LINES_MAX 16
+
+/* Accounts of every Debian system: nobody (65534) and daemon (1) are
+ * ordinary; root is uid 0. */
+#define MAP_TEXT                                                               \
+  "users  user  alice  nobody\n"                                               \
+  "users  user  rooty  root\n"                                                 \
+  "users  user  ghost  wif-no-such-user\n"                                     \
+  "users  user  a\\b   nobody\n"                                               \
+  "groups group g-admins daemon,nobody\n"
+
+struct capture {
+  char *lines[LINES_MAX];
+  int priority[LINES_MAX];
+  size_t n;
+};
+
+struct fixture {
+  char *dir;
+  char *conf;
+  char *map;
+  char *jwks;
+  struct capture cap;
+  struct wif_log log;
+  struct wif_auth_params params;
+  struct wif_verdict v;
+};
+
+static void capture_fn(void *ctx, int priority, const char *msg) {
+  struct capture *c = ctx;
+
+  if (priority == LOG_DEBUG)
+    return;
+  assert_true(c->n < LINES_MAX);
+  c->priority[c->n] = priority;
+  assert_non_null(c->lines[c->n++] = strdup(msg));
+}
+
+static void capture_reset(struct capture *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->lines[i]);
+  memset(c, 0, sizeof(*c));
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  assert_int_equal(fchmod(fd, mode), 0);
+  close(fd);
+}
+
+static void write_conf(struct fixture *f, const char *extra) {
+  char text[4096];
+
+  snprintf(text, sizeof(text),
+           "[global]\n"
+           "map_file = %s\n"
+           "log_claims = iss sub jti nonce\n"
+           "%s"
+           "[provider users]\n"
+           "issuer = " ISS_U "\n"
+           "audience = " AUD "\n"
+           "algorithms = RS256 ES256\n"
+           "jwks_file = %s\n"
+           "[provider groups]\n"
+           "issuer = " ISS_G "\n"
+           "audience = " AUD "\n"
+           "authorization = group\n"
+           "jwks_file = %s\n",
+           f->map, extra, f->jwks, f->jwks);
+  write_file(f->conf, text, 0644);
+}
+
+static int setup(void **state) {
+  struct fixture *f = calloc(1, sizeof(*f));
+  char *slash;
+  size_t len;
+  char *jwks;
+
+  assert_non_null(f);
+  f->dir = wif_test_path(WIF_TEST_KEYS_DIR, "../auth-XXXXXX");
+  slash = strstr(f->dir, "/keys/../");
+  assert_non_null(slash);
+  memmove(slash, slash + 8, strlen(slash + 8) + 1);
+  assert_non_null(mkdtemp(f->dir));
+  assert_int_equal(chmod(f->dir, 0755), 0);
+  f->conf = wif_test_path(f->dir, "pam_wif.conf");
+  f->map = wif_test_path(f->dir, "pam_wif.map");
+  f->jwks = wif_test_path(f->dir, "jwks.json");
+  jwks = wif_test_read(WIF_TEST_KEYS_DIR "/jwks.json", &len);
+  write_file(f->jwks, jwks, 0644);
+  free(jwks);
+  write_conf(f, "");
+  write_file(f->map, MAP_TEXT, 0644);
+  f->log.fn = capture_fn;
+  f->log.ctx = &f->cap;
+  f->params.config_path = f->conf;
+  f->params.owner = getuid();
+  f->params.log = &f->log;
+  f->params.log_decision = true;
+  f->params.service = "auth";
+  f->params.now = WIF_TEST_NOW;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fixture *f = *state;
+
+  wif_verdict_clear(&f->v);
+  capture_reset(&f->cap);
+  unlink(f->conf);
+  unlink(f->map);
+  unlink(f->jwks);
+  rmdir(f->dir);
+  free(f->conf);
+  free(f->map);
+  free(f->jwks);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static char *token_for(const char *iss, const char *sub, const char *extra) {
+  return wif_test_signf("rs256", "RS256",
+                        "{\"iss\":\"%s\",\"aud\":\"" AUD "\",\"sub\":\"%s\","
+                        "\"exp\":%lld,\"iat\":%lld,\"jti\":\"j-1\"%s}",
+                        iss, sub, (long long)WIF_TEST_NOW + 600,
+                        (long long)WIF_TEST_NOW - 10, extra);
+}
+
+static wif_rc decide(struct fixture *f, const char *account,
+                     const char *token) {
+  wif_verdict_clear(&f->v);
+  capture_reset(&f->cap);
+  return wif_auth_authenticate(&f->params, account, token,
+                               token != NULL ? strlen(token) : 0, &f->v);
+}
+
+/* Exactly one line, which never contains the token's signature (M4). */
+static const char *one_line(struct fixture *f, const char *token) {
+  assert_int_equal(f->cap.n, 1);
+  if (token != NULL) {
+    const char *sig = strrchr(token, '.');
+
+    assert_non_null(sig);
+    if (strlen(sig + 1) > 8)
+      assert_null(strstr(f->cap.lines[0], sig + 1));
+    assert_null(strstr(f->cap.lines[0], token));
+  }
+  assert_null(strchr(f->cap.lines[0], '\n'));
+  return f->cap.lines[0];
+}
+
+static void assert_contains(const char *s, const char *part) {
+  if (strstr(s, part) == NULL)
+    fail_msg("\"%s\" does not contain \"%s\"", s, part);
+}
+
+static void test_user_mapped(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+  const char *line;
+
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  assert_int_equal(f->v.rc, WIF_OK);
+  assert_string_equal(f->v.provider, "users");
+  assert_string_equal(f->v.issuer, ISS_U);
+  assert_string_equal(f->v.subject, "alice");
+  assert_int_equal(f->v.exp, WIF_TEST_NOW + 600);
+  assert_int_equal(f->v.grant_type, WIF_AUTHZ_USER);
+  assert_string_equal(f->v.grant_identifier, "alice");
+  assert_string_equal(f->v.map_file, f->map);
+  assert_int_equal(f->v.grant_line, 1);
+  assert_string_equal(f->v.kid, "rs256");
+  line = one_line(f, tok);
+  assert_int_equal(f->cap.priority[0], LOG_INFO);
+  assert_contains(line, "auth outcome=success reason=OK account=\"nobody\" "
+                        "provider=\"users\" kid=\"rs256\" iss=\"" ISS_U
+                        "\" sub=\"alice\" jti=\"j-1\" rule=\"");
+  assert_contains(line, "pam_wif.map:1\"");
+  free(tok);
+}
+
+static void test_group_mapped(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_G, "svc-1", ",\"groups\":[\"x\",\"g-admins\"]");
+
+  assert_int_equal(decide(f, "daemon", tok), WIF_OK);
+  assert_int_equal(f->v.grant_type, WIF_AUTHZ_GROUP);
+  assert_string_equal(f->v.grant_identifier, "g-admins");
+  assert_int_equal(f->v.n_groups, 2);
+  assert_string_equal(f->v.groups[1], "g-admins");
+  assert_int_equal(f->v.grant_line, 5);
+  one_line(f, tok);
+  /* G2: the same token for an account no group grants. */
+  assert_int_equal(decide(f, "bin", tok), WIF_E_NO_MAPPING);
+  assert_contains(one_line(f, tok), "reason=NO_MAPPING account=\"bin\"");
+  assert_null(f->v.subject);
+  assert_null(f->v.grant_identifier);
+  free(tok);
+}
+
+/* G2, G7: a valid token decides nothing about other accounts. */
+static void test_no_mapping(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+  const char *line;
+
+  assert_int_equal(decide(f, "daemon", tok), WIF_E_NO_MAPPING);
+  assert_string_equal(f->v.provider, "users");
+  assert_null(f->v.issuer);
+  line = one_line(f, tok);
+  assert_int_equal(f->cap.priority[0], LOG_NOTICE);
+  assert_contains(line, "outcome=denied reason=NO_MAPPING account=\"daemon\"");
+  /* Verified claims are logged on a denial. */
+  assert_contains(line, "sub=\"alice\"");
+  assert_contains(line, "-- no rule in ");
+  free(tok);
+}
+
+/* G3: a rule naming root is never honoured. */
+static void test_root_refused(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "rooty", "");
+
+  assert_int_equal(decide(f, "root", tok), WIF_E_NO_MAPPING);
+  assert_contains(f->v.message, "never grants uid 0");
+  assert_contains(one_line(f, tok), "account=\"root\"");
+  free(tok);
+}
+
+/* G1: the mapped account does not exist: denied, not a system error. */
+static void test_account_missing(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "ghost", "");
+
+  assert_int_equal(decide(f, "wif-no-such-user", tok), WIF_E_NO_MAPPING);
+  assert_contains(f->v.message, "does not exist");
+  free(tok);
+}
+
+/* G4: invalid names are refused before any file is opened: with the
+ * config gone, the reason is still NO_MAPPING. */
+static void test_bad_account_names(void **state) {
+  struct fixture *f = *state;
+  static const char *const bad[] = {"../../etc/shadow",
+                                    "-abc",
+                                    "",
+                                    "a b",
+                                    "*",
+                                    "$",
+                                    "Root",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                    "x\n outcome=success"};
+  char *tok = token_for(ISS_U, "alice", "");
+
+  unlink(f->conf);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(decide(f, bad[i], tok), WIF_E_NO_MAPPING);
+    assert_contains(f->v.message, "invalid account name");
+    one_line(f, tok);
+  }
+  assert_int_equal(decide(f, NULL, tok), WIF_E_NO_MAPPING);
+  /* M5: the account is escaped in the log line. */
+  assert_int_equal(decide(f, "x\n outcome=success", tok), WIF_E_NO_MAPPING);
+  assert_contains(one_line(f, tok), "account=\"x\\x0a outcome=success\"");
+  free(tok);
+}
+
+/* G5, E14: near misses of a mapped identifier. */
+static void test_exact_identifiers(void **state) {
+  struct fixture *f = *state;
+  static const char *const near[] = {"Alice", "alice ", "alic", "\\u0430lice",
+                                     "alice\\u200b"};
+  char *tok;
+
+  for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+    tok = token_for(ISS_U, near[i], "");
+    assert_int_equal(decide(f, "nobody", tok), WIF_E_NO_MAPPING);
+    free(tok);
+  }
+  /* A control character never reaches the mapping (claims.h). */
+  tok = token_for(ISS_U, "alice\\n", "");
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_SUB_INVALID);
+  free(tok);
+}
+
+/* H4, C11: invalid tokens; claims are logged only after the signature
+ * has verified. */
+static void test_invalid_tokens(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+  char *bad = strdup(tok);
+  char *expired = wif_test_signf("rs256", "RS256",
+                                 "{\"iss\":\"" ISS_U "\",\"aud\":\"" AUD
+                                 "\",\"sub\":\"alice\","
+                                 "\"exp\":%lld}",
+                                 (long long)WIF_TEST_NOW - 3600);
+  /* sshd's answer for an unknown user: "\b\n\r\177INCORRECT" repeated. */
+  char garbage[64];
+  const char *line;
+
+  for (size_t i = 0; i < sizeof(garbage) - 1; i++)
+    garbage[i] = "\b\n\r\177INCORRECT"[i % 13];
+  garbage[sizeof(garbage) - 1] = '\0';
+  bad[strlen(bad) - 3] ^= 1;
+  assert_int_equal(decide(f, "nobody", bad), WIF_E_BAD_SIGNATURE);
+  line = one_line(f, bad);
+  assert_contains(line, "reason=BAD_SIGNATURE");
+  assert_contains(line, "provider=\"users\" kid=\"rs256\"");
+  assert_null(strstr(line, "sub="));
+  assert_int_equal(decide(f, "nobody", expired), WIF_E_EXPIRED);
+  assert_contains(one_line(f, expired), "sub=\"alice\"");
+  assert_int_equal(decide(f, "nobody", garbage), WIF_E_MALFORMED);
+  one_line(f, NULL);
+  assert_int_equal(decide(f, "nobody", ""), WIF_E_MALFORMED);
+  assert_int_equal(decide(f, "nobody", NULL), WIF_E_MALFORMED);
+  assert_null(f->v.provider);
+  free(tok);
+  free(bad);
+  free(expired);
+}
+
+/* M5: a claim crafted to forge log fields stays inside its quotes. */
+static void test_log_injection(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "x\\\" outcome=success reason=OK",
+                        ",\"nonce\":\"a\\nb\\u001b[31m\"");
+  const char *line;
+
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_NO_MAPPING);
+  line = one_line(f, tok);
+  assert_contains(line, "sub=\"x\\x22 outcome=success reason=OK\"");
+  assert_contains(line, "nonce=\"a\\x0ab\\x1b[31m\"");
+  /* The first outcome= is the line's own. */
+  assert_ptr_equal(strstr(line, "outcome="), line + strlen("auth "));
+  assert_contains(line, "auth outcome=denied reason=NO_MAPPING");
+  free(tok);
+}
+
+/* H5: configuration problems are CONFIG class, never SYSTEM. */
+static void test_config_errors(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+
+  unlink(f->conf);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
+  assert_int_equal(f->cap.priority[0], LOG_ALERT);
+  assert_contains(one_line(f, tok), "outcome=error reason=CONFIG_INVALID");
+  write_conf(f, "");
+  assert_int_equal(chmod(f->conf, 0666), 0);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INSECURE);
+  assert_int_equal(chmod(f->conf, 0644), 0);
+  assert_int_equal(chmod(f->map, 0646), 0);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INSECURE);
+  assert_int_equal(chmod(f->map, 0644), 0);
+  unlink(f->map);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
+  write_file(f->map, "users user alice nobody\nazure user x y\n", 0644);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
+  assert_contains(f->v.message, "pam_wif.map:2: unknown provider \"azure\"");
+  write_file(f->map, MAP_TEXT, 0644);
+  write_conf(f, "unknown_key = 1\n");
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
+  if (getuid() == 0) {
+    /* I1: owned by neither root nor the expected owner. */
+    write_conf(f, "");
+    assert_int_equal(chown(f->conf, 65534, 65534), 0);
+    f->params.owner = 0;
+    assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INSECURE);
+  }
+  free(tok);
+}
+
+/* H3: keys that cannot be obtained. */
+static void test_keys_unavailable(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+
+  unlink(f->jwks);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_JWKS_UNAVAILABLE);
+  assert_int_equal(f->cap.priority[0], LOG_ERR);
+  assert_contains(one_line(f, tok), "outcome=unavailable");
+  free(tok);
+}
+
+static wif_rc recheck(struct fixture *f, const char *account,
+                      const char *provider, const char *issuer,
+                      const char *expires, const char *grant) {
+  struct wif_auth_grant g = {provider, issuer, expires, grant};
+
+  wif_verdict_clear(&f->v);
+  capture_reset(&f->cap);
+  f->params.service = "account";
+  return wif_auth_recheck(&f->params, account, &g, &f->v);
+}
+
+/* The account phase: mapping and expiry re-checked from the grant. */
+static void test_recheck(void **state) {
+  struct fixture *f = *state;
+  char exp[32];
+
+  snprintf(exp, sizeof(exp), "%lld", (long long)WIF_TEST_NOW + 600);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:alice"),
+                   WIF_OK);
+  assert_int_equal(f->v.grant_line, 1);
+  assert_contains(one_line(f, NULL), "account outcome=success");
+  assert_int_equal(recheck(f, "daemon", "groups", ISS_G, exp, "group:g-admins"),
+                   WIF_OK);
+  /* The encoded form of an identifier holding a backslash. */
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:a\\x5cb"),
+                   WIF_OK);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:a\\b"),
+                   WIF_E_NO_MAPPING);
+  /* G6: PAM_USER changed after auth. */
+  assert_int_equal(recheck(f, "daemon", "users", ISS_U, exp, "user:alice"),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(recheck(f, "root", "users", ISS_U, exp, "user:rooty"),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(recheck(f, "../x", "users", ISS_U, exp, "user:alice"),
+                   WIF_E_NO_MAPPING);
+  /* Tampered or inconsistent grants. */
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "group:alice"),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_G, exp, "user:alice"),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(recheck(f, "nobody", "gone", ISS_U, exp, "user:alice"),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "alice"),
+                   WIF_E_MALFORMED);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, "12a", "user:alice"),
+                   WIF_E_MALFORMED);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, "-5", "user:alice"),
+                   WIF_E_MALFORMED);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U,
+                           "99999999999999999999999", "user:alice"),
+                   WIF_E_MALFORMED);
+  /* H6: no earlier authentication. */
+  assert_int_equal(recheck(f, "nobody", "users", NULL, NULL, NULL),
+                   WIF_E_MALFORMED);
+  assert_contains(one_line(f, NULL), "reason=MALFORMED");
+  /* Expiry, with the clock skew (60 s by default). */
+  snprintf(exp, sizeof(exp), "%lld", (long long)WIF_TEST_NOW - 60);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:alice"),
+                   WIF_E_EXPIRED);
+  snprintf(exp, sizeof(exp), "%lld", (long long)WIF_TEST_NOW - 59);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:alice"),
+                   WIF_OK);
+  assert_int_equal(
+      recheck(f, "nobody", "users", ISS_U, "9223372036854775807", "user:alice"),
+      WIF_OK);
+  /* The mapping changed between auth and account. */
+  write_file(f->map, "users user bob nobody\n", 0644);
+  assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:alice"),
+                   WIF_E_NO_MAPPING);
+  assert_contains(one_line(f, NULL), "reason=NO_MAPPING");
+}
+
+static void test_reject(void **state) {
+  struct fixture *f = *state;
+
+  capture_reset(&f->cap);
+  assert_int_equal(wif_auth_reject(&f->params, "nobody", WIF_E_TOO_LARGE,
+                                   "the token has more than 64 parts", &f->v),
+                   WIF_E_TOO_LARGE);
+  assert_contains(one_line(f, NULL),
+                  "outcome=denied reason=TOO_LARGE account=\"nobody\" -- the "
+                  "token has more than 64 parts");
+  wif_verdict_clear(&f->v);
+  capture_reset(&f->cap);
+  /* A rejection is never a success (H1). */
+  assert_int_equal(wif_auth_reject(&f->params, "nobody", WIF_OK, NULL, &f->v),
+                   WIF_E_INTERNAL);
+  assert_int_equal(wif_auth_authenticate(NULL, "x", "t", 1, &f->v),
+                   WIF_E_INTERNAL);
+  wif_verdict_clear(NULL);
+}
+
+static void test_no_log_unless_asked(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_U, "alice", "");
+
+  f->params.log_decision = false;
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  assert_int_equal(f->cap.n, 0);
+  free(tok);
+}
+
+static void test_encode(void **state) {
+  char out[16];
+
+  (void)state;
+  assert_true(wif_auth_encode("a\\b\n\xc3\xa4", 6, out, sizeof(out)) == false);
+  assert_true(wif_auth_encode("a\\b\n", 4, out, sizeof(out)));
+  assert_string_equal(out, "a\\x5cb\\x0a");
+  assert_true(wif_auth_encode("abc", 3, out, 4));
+  assert_false(wif_auth_encode("abcd", 4, out, 4));
+  assert_true(wif_auth_encode("", 0, out, 1));
+  assert_string_equal(out, "");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_user_mapped, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_group_mapped, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_mapping, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_root_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_account_missing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_account_names, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_exact_identifiers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_invalid_tokens, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_log_injection, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_keys_unavailable, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_recheck, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_log_unless_asked, setup,
+                                      teardown),
+      cmocka_unit_test(test_encode),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

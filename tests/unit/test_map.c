@@ -1,0 +1,460 @@
+/* pam_wif.map: parsing (data-driven valid/invalid folders), account names,
+ * matching (G2, G5, E14, E15), and loading with the file rules (I1). */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "map.h"
+
+#define MAP_DATA WIF_TEST_DATA_DIR "/map"
+
+static const char test_conf[] = "[provider azure-prod]\n"
+                                "issuer = https://login.example/t1/v2.0\n"
+                                "audience = api://host\n"
+                                "[provider azure-groups]\n"
+                                "issuer = https://login.example/t2/v2.0\n"
+                                "audience = api://host\n"
+                                "authorization = group\n"
+                                "[provider gcp-prod]\n"
+                                "issuer = https://accounts.google.com\n"
+                                "audience = api://host\n";
+
+static struct wif_config *config(void) {
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+
+  if (wif_config_parse(test_conf, strlen(test_conf), "test.conf", &cfg, &err) !=
+      WIF_OK)
+    fail_msg("test config: %s", err.msg);
+  return cfg;
+}
+
+static struct wif_map *parse_ok(const struct wif_config *cfg,
+                                const char *text) {
+  struct wif_map *map = NULL;
+  struct wif_error err;
+
+  if (wif_map_parse(text, strlen(text), "t.map", cfg, &map, &err) != WIF_OK)
+    fail_msg("unexpected error: %s", err.msg);
+  assert_non_null(map);
+  return map;
+}
+
+static size_t for_each_map(const char *kind,
+                           void (*fn)(const struct wif_config *, const char *,
+                                      const char *)) {
+  struct wif_config *cfg = config();
+  char dir[1024];
+  DIR *d;
+  struct dirent *e;
+  size_t n = 0;
+
+  snprintf(dir, sizeof(dir), "%s/%s", MAP_DATA, kind);
+  assert_non_null(d = opendir(dir));
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    char *path;
+
+    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
+      continue;
+    path = wif_test_path(dir, e->d_name);
+    fn(cfg, path, e->d_name);
+    free(path);
+    n++;
+  }
+  closedir(d);
+  wif_config_free(cfg);
+  return n;
+}
+
+static void check_valid(const struct wif_config *cfg, const char *path,
+                        const char *name) {
+  struct wif_map *map = NULL;
+  struct wif_error err;
+  size_t len;
+  char *text = wif_test_read(path, &len);
+
+  wif_error_clear(&err);
+  if (wif_map_parse(text, len, name, cfg, &map, &err) != WIF_OK)
+    fail_msg("%s: unexpected error: %s", name, err.msg);
+  assert_non_null(map);
+  for (size_t i = 0; i < map->n_rules; i++) {
+    assert_true(map->rules[i].n_accounts > 0);
+    assert_int_equal(strlen(map->rules[i].identifier),
+                     map->rules[i].identifier_len);
+  }
+  wif_map_free(map);
+  free(text);
+}
+
+static void check_invalid(const struct wif_config *cfg, const char *path,
+                          const char *name) {
+  static const char tag[] = "# expect: ";
+  struct wif_map *map = (struct wif_map *)1;
+  struct wif_error err;
+  size_t len;
+  char *text = wif_test_read(path, &len);
+  char *nl = strchr(text, '\n');
+  char *want;
+  wif_rc rc;
+
+  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL)
+    fail_msg("%s: the first line must be \"# expect: MESSAGE\"", name);
+  assert_non_null(want = strndup(text + sizeof(tag) - 1,
+                                 (size_t)(nl - text) - (sizeof(tag) - 1)));
+  wif_error_clear(&err);
+  rc = wif_map_parse(text, len, name, cfg, &map, &err);
+  if (rc != WIF_E_CONFIG_INVALID)
+    fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name, wif_rc_name(rc),
+             err.msg);
+  assert_null(map);
+  if (strcmp(err.msg, want) != 0)
+    fail_msg("%s: got \"%s\", want \"%s\"", name, err.msg, want);
+  free(want);
+  free(text);
+}
+
+static void test_data_valid(void **state) {
+  (void)state;
+  assert_true(for_each_map("valid", check_valid) >= 9);
+}
+
+/* Unknown provider, bad or disagreeing type, empty account list, invalid
+ * account names (G4 syntax), over-long line, binary garbage. */
+static void test_data_invalid(void **state) {
+  (void)state;
+  assert_true(for_each_map("invalid", check_invalid) >= 26);
+}
+
+static void test_design_example(void **state) {
+  struct wif_config *cfg = config();
+  size_t len;
+  char *text = wif_test_read(MAP_DATA "/valid/design-example.map", &len);
+  struct wif_map *map = NULL;
+  struct wif_error err;
+  const struct wif_map_rule *r;
+
+  (void)state;
+  assert_int_equal(wif_map_parse(text, len, "m", cfg, &map, &err), WIF_OK);
+  assert_int_equal(map->n_rules, 3);
+  r = &map->rules[1];
+  assert_string_equal(r->provider, "azure-groups");
+  assert_int_equal(r->type, WIF_AUTHZ_GROUP);
+  assert_string_equal(r->identifier, "5e0c2b7d-7a51-4c0e-8d8e-0d8c1f4b2a99");
+  assert_int_equal(r->n_accounts, 2);
+  assert_string_equal(r->accounts[0], "dbread");
+  assert_string_equal(r->accounts[1], "dbwrite");
+  assert_int_equal(r->line, 3);
+  assert_string_equal(map->rules[2].identifier, "114071234567890123456");
+  wif_map_free(map);
+  wif_config_free(cfg);
+  free(text);
+}
+
+/* G5: trailing CR and blanks are dropped by rule; `#` inside a field is
+ * part of it; repeated accounts collapse. */
+static void test_documented_trimming(void **state) {
+  struct wif_config *cfg = config();
+  struct wif_map *map;
+
+  (void)state;
+  map = parse_ok(cfg, "azure-prod user a#b x,y,x  \t \r\n");
+  assert_int_equal(map->n_rules, 1);
+  assert_string_equal(map->rules[0].identifier, "a#b");
+  assert_int_equal(map->rules[0].n_accounts, 2);
+  assert_string_equal(map->rules[0].accounts[1], "y");
+  wif_map_free(map);
+  map = parse_ok(cfg, "");
+  assert_int_equal(map->n_rules, 0);
+  wif_map_free(map);
+  wif_config_free(cfg);
+}
+
+static void test_account_names(void **state) {
+  static const char *const good[] = {
+      "a",
+      "_a",
+      "dbadmin",
+      "db-admin",
+      "db.admin",
+      "db_admin",
+      "host01$",
+      "a1",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  /* 32 */
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$"}; /* 31 + $ */
+  /* G4: paths, options, blanks, globs, upper case, non-ASCII, too long. */
+  static const char *const bad[] = {
+      "",
+      "-abc",
+      "1abc",
+      "A",
+      "Root",
+      "root ",
+      " root",
+      "../../etc/shadow",
+      "a/b",
+      "a b",
+      "a*",
+      "*",
+      "$",
+      "a$b",
+      "a$$",
+      "ä",
+      "a\n",
+      ".a",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  /* 33 */
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$"}; /* 32 + $ */
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    if (!wif_map_account_valid(good[i]))
+      fail_msg("\"%s\" should be valid", good[i]);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (wif_map_account_valid(bad[i]))
+      fail_msg("\"%s\" should be invalid", bad[i]);
+  assert_false(wif_map_account_valid(NULL));
+}
+
+static struct wif_identity user(const char *sub) {
+  struct wif_identity id;
+
+  memset(&id, 0, sizeof(id));
+  id.issuer = "https://login.example/t1/v2.0";
+  id.subject = sub;
+  id.subject_len = strlen(sub);
+  return id;
+}
+
+static wif_rc match(const struct wif_map *map, const struct wif_config *cfg,
+                    const char *provider, const struct wif_identity *id,
+                    const char *account, const struct wif_map_rule **rule) {
+  return wif_map_match(map, wif_config_provider_by_name(cfg, provider), id,
+                       account, rule);
+}
+
+/* G2, G5, E14, E18: byte-exact identifiers, no globbing, per provider. */
+static void test_match_user(void **state) {
+  struct wif_config *cfg = config();
+  struct wif_map *map =
+      parse_ok(cfg, "azure-prod user alice dbadmin,dbread\n"
+                    "azure-prod user * wildcard\n"
+                    "gcp-prod user bob dbadmin\n"
+                    "gcp-prod user repo:org/app:ref:refs/heads/main deploy\n");
+  const struct wif_map_rule *r = NULL;
+  struct wif_identity id = user("alice");
+  static const char *const near[] = {"Alice", "alice ", " alice",
+                                     "alic",  "alicee", "\xd0\xb0lice",
+                                     "ALICE", "",       "alice\n"};
+
+  (void)state;
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "dbadmin", &r), WIF_OK);
+  assert_non_null(r);
+  assert_int_equal(r->line, 1);
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "dbread", NULL), WIF_OK);
+  /* G2: valid identity, not this account. */
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "deploy", &r),
+                   WIF_E_NO_MAPPING);
+  assert_null(r);
+  /* Another provider's identical identifier grants nothing. */
+  assert_int_equal(match(map, cfg, "gcp-prod", &id, "dbadmin", NULL),
+                   WIF_E_NO_MAPPING);
+  for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+    struct wif_identity n = user(near[i]);
+
+    if (match(map, cfg, "azure-prod", &n, "dbadmin", NULL) != WIF_E_NO_MAPPING)
+      fail_msg("\"%s\" must not match \"alice\"", near[i]);
+  }
+  /* G5: "*" is a literal identifier, never a pattern. */
+  id = user("anyone");
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "wildcard", NULL),
+                   WIF_E_NO_MAPPING);
+  id = user("*");
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "wildcard", NULL),
+                   WIF_OK);
+  /* E18: GitHub subjects from another branch or event. */
+  id = user("repo:org/app:ref:refs/heads/main");
+  assert_int_equal(match(map, cfg, "gcp-prod", &id, "deploy", NULL), WIF_OK);
+  id = user("repo:org/app:ref:refs/heads/main2");
+  assert_int_equal(match(map, cfg, "gcp-prod", &id, "deploy", NULL),
+                   WIF_E_NO_MAPPING);
+  id = user("repo:org/app:pull_request");
+  assert_int_equal(match(map, cfg, "gcp-prod", &id, "deploy", NULL),
+                   WIF_E_NO_MAPPING);
+  /* A subject with an embedded NUL cannot be shortened to match. */
+  id = user("alice");
+  id.subject = "alice\0x";
+  id.subject_len = 7;
+  assert_int_equal(match(map, cfg, "azure-prod", &id, "dbadmin", NULL),
+                   WIF_E_NO_MAPPING);
+  wif_map_free(map);
+  wif_config_free(cfg);
+}
+
+/* E15: any one group grants; the subject never matches a group rule. */
+static void test_match_group(void **state) {
+  struct wif_config *cfg = config();
+  struct wif_map *map = parse_ok(cfg, "azure-groups group g-admins dbadmin\n"
+                                      "azure-groups group g-read dbread\n");
+  const char *groups[] = {"x", "g-read,g-admins", "g-admins"};
+  const char *other[] = {"G-ADMINS", "g-admin", "g-admins "};
+  struct wif_identity id = user("g-admins");
+  const struct wif_map_rule *r = NULL;
+
+  (void)state;
+  /* No groups claim: a group rule cannot match, even on the subject. */
+  assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
+                   WIF_E_NO_MAPPING);
+  id.groups = groups;
+  id.n_groups = 3;
+  assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", &r), WIF_OK);
+  assert_int_equal(r->line, 1);
+  /* A group name containing a comma is not split. */
+  assert_int_equal(match(map, cfg, "azure-groups", &id, "dbread", NULL),
+                   WIF_E_NO_MAPPING);
+  id.groups = other;
+  assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
+                   WIF_E_NO_MAPPING);
+  id.n_groups = 0;
+  assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
+                   WIF_E_NO_MAPPING);
+  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r), WIF_E_INTERNAL);
+  assert_null(r);
+  wif_map_free(map);
+  wif_config_free(cfg);
+}
+
+static void test_parse_bad_calls(void **state) {
+  struct wif_config *cfg = config();
+  struct wif_map *map = (struct wif_map *)1;
+  struct wif_error err;
+
+  (void)state;
+  assert_int_equal(wif_map_parse("x", 1, "n", NULL, &map, &err),
+                   WIF_E_INTERNAL);
+  assert_null(map);
+  assert_int_equal(wif_map_parse(NULL, 3, "n", cfg, &map, &err),
+                   WIF_E_INTERNAL);
+  assert_int_equal(wif_map_parse("x", 1, "n", cfg, NULL, &err), WIF_E_INTERNAL);
+  wif_map_free(NULL);
+  wif_config_free(cfg);
+}
+
+/* A private directory under the build tree (the trusted-file rules walk
+ * every parent, which rules out /tmp). */
+static char *make_dir(void) {
+  char *dir = wif_test_path(WIF_TEST_KEYS_DIR, "../map-XXXXXX");
+  char *slash;
+
+  /* Drop "keys/.." so no component is "..". */
+  slash = strstr(dir, "/keys/../");
+  assert_non_null(slash);
+  memmove(slash, slash + 8, strlen(slash + 8) + 1);
+  assert_non_null(mkdtemp(dir));
+  return dir;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  assert_int_equal(fchmod(fd, mode), 0);
+  close(fd);
+}
+
+/* I1: the same ownership and mode rules as the config; a missing map is a
+ * configuration error, not a system error. */
+static void test_load(void **state) {
+  struct wif_config *cfg = config();
+  char *dir = make_dir();
+  char *path = wif_test_path(dir, "pam_wif.map");
+  struct wif_map *map = NULL;
+  struct wif_error err;
+
+  (void)state;
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INVALID);
+  assert_null(map);
+  assert_non_null(strstr(err.msg, path));
+  write_file(path, "azure-prod user a dbadmin\n", 0644);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
+  assert_int_equal(map->n_rules, 1);
+  assert_string_equal(map->name, path);
+  wif_map_free(map);
+  map = NULL;
+  assert_int_equal(chmod(path, 0666), 0);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INSECURE);
+  assert_null(map);
+  assert_int_equal(chmod(path, 0620), 0);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INSECURE);
+  /* Errors name the full path and the line. */
+  write_file(path, "\nazure-prd user a dbadmin\n", 0644);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INVALID);
+  {
+    char want[1200];
+
+    snprintf(want, sizeof(want), "%s:2: unknown provider \"azure-prd\"", path);
+    assert_string_equal(err.msg, want);
+  }
+  if (getuid() == 0) {
+    /* Owned by someone other than root or the expected owner. */
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    assert_int_equal(wif_map_load(path, 0, cfg, &map, &err),
+                     WIF_E_CONFIG_INSECURE);
+  }
+  unlink(path);
+  rmdir(dir);
+  free(path);
+  free(dir);
+  wif_config_free(cfg);
+}
+
+/* The annotated samples in conf/ parse, and agree with each other. */
+static void test_samples(void **state) {
+  size_t clen, mlen;
+  char *ctext =
+      wif_test_read(WIF_TEST_DATA_DIR "/../../conf/pam_wif.conf", &clen);
+  char *mtext =
+      wif_test_read(WIF_TEST_DATA_DIR "/../../conf/pam_wif.map", &mlen);
+  struct wif_config *cfg = NULL;
+  struct wif_map *map = NULL;
+  struct wif_error err;
+
+  (void)state;
+  if (wif_config_parse(ctext, clen, "pam_wif.conf", &cfg, &err) != WIF_OK)
+    fail_msg("%s", err.msg);
+  if (wif_map_parse(mtext, mlen, "pam_wif.map", cfg, &map, &err) != WIF_OK)
+    fail_msg("%s", err.msg);
+  assert_int_equal(map->n_rules, 4);
+  assert_int_equal(map->rules[2].n_accounts, 2);
+  wif_map_free(map);
+  wif_config_free(cfg);
+  free(ctext);
+  free(mtext);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_data_valid),
+      cmocka_unit_test(test_data_invalid),
+      cmocka_unit_test(test_design_example),
+      cmocka_unit_test(test_documented_trimming),
+      cmocka_unit_test(test_account_names),
+      cmocka_unit_test(test_match_user),
+      cmocka_unit_test(test_match_group),
+      cmocka_unit_test(test_parse_bad_calls),
+      cmocka_unit_test(test_load),
+      cmocka_unit_test(test_samples),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
