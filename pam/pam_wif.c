@@ -24,10 +24,14 @@
 
 #include "auth.h"
 #include "jwt.h"
+#include "source.h"
 
 #define PROMPT_FIRST "Workload identity token: "
 #define PROMPT_PART "Workload identity token (part %u): "
 #define PARTS_MAX 64 /* DESIGN.md, "The prompt protocol" */
+/* Host identity mode: the whole fetch, retries included, stays well inside
+ * sshd's LoginGraceTime and a person's patience at a sudo prompt. */
+#define SOURCE_BUDGET_MS 20000L
 
 static const char *const env_names[] = {
     "WIF_PROVIDER", "WIF_SUBJECT", "WIF_ISSUER", "WIF_EXPIRES", "WIF_GRANT"};
@@ -37,6 +41,12 @@ struct args {
   bool debug;
   bool use_first_pass;
   bool try_first_pass;
+  /* Host identity mode: the token comes from the host's own workload
+   * identity instead of the conversation. */
+  const char *source;
+  const char *audience;
+  const char *client_id;
+  const char *endpoint;
 };
 
 /* A token being read; buf holds size bytes, all wiped on clear. */
@@ -49,12 +59,49 @@ struct token {
 /* Why token intake failed, for the decision's log line. */
 struct intake_failure {
   wif_rc rc;
-  char message[128];
+  char message[WIF_ERROR_MSG_MAX];
 };
 
 static void log_syslog(void *ctx, int priority, const char *msg) {
   /* pam_syslog logs to LOG_AUTHPRIV, prefixed "pam_wif(service:type)". */
   pam_syslog((const pam_handle_t *)ctx, priority, "%s", msg);
+}
+
+/* The host identity arguments go together, and only with the sources a
+ * host can have (DESIGN.md): github and client-credentials need secrets
+ * or an environment that a PAM stack must not take from its caller. */
+static int check_source_args(pam_handle_t *pamh, const struct args *a) {
+  struct wif_source_opts o;
+
+  if (a->source == NULL) {
+    if (a->audience == NULL && a->client_id == NULL && a->endpoint == NULL)
+      return PAM_SUCCESS;
+    pam_syslog(pamh, LOG_ERR,
+               "audience=, client_id= and endpoint= need source=");
+    return PAM_SERVICE_ERR;
+  }
+  wif_source_opts_init(&o);
+  if (wif_source_parse(a->source, &o, NULL) != WIF_OK ||
+      o.kind == WIF_SOURCE_GITHUB || o.kind == WIF_SOURCE_CLIENT_CREDENTIALS) {
+    char shown[96];
+
+    wif_log_sanitize(a->source, strlen(a->source), shown, sizeof(shown));
+    pam_syslog(pamh, LOG_ERR,
+               "source=%s: use azure, gcp, k8s, file:PATH or exec:PATH",
+               shown);
+    return PAM_SERVICE_ERR;
+  }
+  if ((o.kind == WIF_SOURCE_AZURE || o.kind == WIF_SOURCE_GCP) &&
+      a->audience == NULL) {
+    pam_syslog(pamh, LOG_ERR, "source=%s needs audience=", a->source);
+    return PAM_SERVICE_ERR;
+  }
+  if (a->use_first_pass || a->try_first_pass) {
+    pam_syslog(pamh, LOG_ERR,
+               "source= excludes use_first_pass and try_first_pass");
+    return PAM_SERVICE_ERR;
+  }
+  return PAM_SUCCESS;
 }
 
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
@@ -71,6 +118,14 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
       a->use_first_pass = true;
     } else if (strcmp(arg, "try_first_pass") == 0) {
       a->try_first_pass = true;
+    } else if (strncmp(arg, "source=", 7) == 0 && arg[7] != '\0') {
+      a->source = arg + 7;
+    } else if (strncmp(arg, "audience=", 9) == 0 && arg[9] != '\0') {
+      a->audience = arg + 9;
+    } else if (strncmp(arg, "client_id=", 10) == 0 && arg[10] != '\0') {
+      a->client_id = arg + 10;
+    } else if (strncmp(arg, "endpoint=", 9) == 0 && arg[9] != '\0') {
+      a->endpoint = arg + 9;
     } else {
       char shown[96];
 
@@ -89,7 +144,7 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
                "each other");
     return PAM_SERVICE_ERR;
   }
-  return PAM_SUCCESS;
+  return check_source_args(pamh, a);
 }
 
 static void make_params(pam_handle_t *pamh, const struct args *a,
@@ -255,16 +310,54 @@ static int first_pass_token(pam_handle_t *pamh, struct token *t,
 }
 
 /*
- * Token intake: the one place a token enters the module. Host identity
- * mode (source=..., issue 5) becomes a second branch here that fetches
- * the host's own token instead of asking.
+ * Host identity mode: the host's own token, through the same core as
+ * `wifctl token`. Nothing comes from the environment (whoever runs su
+ * controls it), an exec: program must be root's (L1), and the fetch has a
+ * fixed time budget. The token is validated like any other (K5).
  */
+static int source_token(const struct args *a, const struct wif_log *log,
+                        struct token *t, struct intake_failure *why) {
+  struct wif_source_opts o;
+  struct wif_error err;
+  char *token = NULL;
+  int64_t exp = 0;
+  wif_rc rc;
+  int ret;
+
+  wif_source_opts_init(&o);
+  rc = wif_source_parse(a->source, &o, &err);
+  if (rc == WIF_OK) {
+    o.audience = a->audience;
+    o.client_id = a->client_id;
+    o.endpoint = a->endpoint;
+    o.trusted_exec = true;
+    o.budget_ms = SOURCE_BUDGET_MS;
+    rc = wif_source_fetch(&o, log, &token, &exp, &err);
+  }
+  if (rc != WIF_OK) {
+    ret = pam_code(rc);
+    /* A source that cannot deliver is unavailable, not a bad token. */
+    if (ret == PAM_AUTH_ERR)
+      ret = PAM_AUTHINFO_UNAVAIL;
+    return fail_intake(why, rc, ret, err.msg);
+  }
+  t->len = strlen(token);
+  t->size = t->len + 1;
+  t->buf = token; /* NUL-terminated, wiped by token_clear */
+  wif_log(log, LOG_DEBUG, "source %s delivered a %zu-byte token",
+          wif_source_kind_name(o.kind), t->len);
+  return PAM_SUCCESS;
+}
+
+/* Token intake: the one place a token enters the module. */
 static int obtain_token(pam_handle_t *pamh, const struct args *a,
                         const struct wif_log *log, struct token *t,
                         struct intake_failure *why) {
   unsigned parts = 0;
   int ret;
 
+  if (a->source != NULL)
+    return source_token(a, log, t, why);
   if (a->use_first_pass || a->try_first_pass) {
     ret = first_pass_token(pamh, t, why);
     if (ret == PAM_SUCCESS) {

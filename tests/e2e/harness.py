@@ -62,6 +62,7 @@ class Host:
         self.pam_file = None
         self.account_roles = accounts
         self.syslog_file = None
+        self.extra_pam_files = []
 
     # ---- setup ----
 
@@ -241,6 +242,43 @@ class Host:
                 "-o", "PreferredAuthentications=keyboard-interactive",
                 "-o", "ConnectTimeout=10"]
 
+    def fake_metadata(self, mode, subject, lifetime=600):
+        """Starts tests/tools/fake_metadata.py; returns (process, base URL).
+        Its tokens come from this host's issuer and keys."""
+        proc = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "tests/tools/fake_metadata.py"),
+             "--mode", mode, "--keys", self.keys, "--kid", "rs256",
+             "--issuer", self.issuer, "--subject", subject, "--lifetime",
+             str(lifetime)], stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            proc.kill()
+            raise RuntimeError("fake_metadata.py did not start")
+        return proc, "http://127.0.0.1:%s" % line[1]
+
+    def root_script(self, name, body, mode=0o755):
+        """An executable owned by root in the root-only work directory."""
+        path = self._write(name, "#!/bin/sh\n" + body, mode)
+        os.chmod(path, mode)  # exactly, whatever the umask
+        return path
+
+    def pam_service(self, name, args):
+        """A further PAM service (auth + account) with extra module
+        arguments; removed by close()."""
+        path = "/etc/pam.d/%s-%s" % (self.service, name)
+        line = "%s config=%s %s" % (self.module, self.config, args)
+        with open(path, "x") as f:
+            f.write("auth     required %s\naccount  required %s\n" %
+                    (line, self.module + " config=" + self.config))
+        self.extra_pam_files.append(path)
+        return os.path.basename(path)
+
+    def pamtester(self, service, user, timeout=60):
+        return subprocess.run(["pamtester", service, user, "authenticate",
+                               "acct_mgmt"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+
     def log_lines(self):
         """pam_wif's syslog lines so far."""
         if self.syslog_file is not None:
@@ -282,8 +320,10 @@ class Host:
         if self.idp is not None:
             self.idp.stop()
             self.idp = None
-        if self.pam_file and os.path.exists(self.pam_file):
-            os.unlink(self.pam_file)
+        for path in [self.pam_file] + self.extra_pam_files:
+            if path and os.path.exists(path):
+                os.unlink(path)
+        self.extra_pam_files = []
         for user in self.users.values():
             subprocess.run(["pkill", "-KILL", "-u", user],
                            stderr=subprocess.DEVNULL)

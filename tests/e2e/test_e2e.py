@@ -159,6 +159,100 @@ class IssuerDownTest(E2E):
             self.host.idp.config(mode="ok")
 
 
+class WorkloadSourceTest(E2E):
+    """Tokens the workload side fetches itself, carried by wifctl ssh."""
+
+    def login_with(self, source_args, env=None):
+        user = self.host.users["db"]
+        cmd = ([self.host.wifctl, "ssh"] + source_args + ["--no-cache", "--"] +
+               self.host._ssh_options() + ["%s@127.0.0.1" % user, SHOW])
+        base = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOME": self.host.dir, "LANG": "C"}
+        base.update(env or {})
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=base,
+                           timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split("|")[:2], [user, "workload-db"])
+
+    def test_azure_imds(self):
+        proc, url = self.host.fake_metadata("azure", "workload-db")
+        try:
+            self.login_with(["--source", "azure", "--endpoint", url,
+                             "--audience", harness.AUDIENCE])
+        finally:
+            proc.kill()
+            proc.wait()
+
+    def test_gcp_metadata(self):
+        proc, url = self.host.fake_metadata("gcp", "workload-db")
+        try:
+            self.login_with(["--source", "gcp", "--endpoint", url,
+                             "--audience", harness.AUDIENCE])
+        finally:
+            proc.kill()
+            proc.wait()
+
+    def test_kubernetes_token_file(self):
+        path, _ = self.host.token("k8s", "workload-db")
+        self.login_with(["--source", "k8s"],
+                        {"AZURE_FEDERATED_TOKEN_FILE": path})
+
+    def test_exec_callback(self):
+        path, _ = self.host.token("exec", "workload-db")
+        script = self.host.root_script("callback", "exec cat %s\n" % path)
+        self.login_with(["--source", "exec:" + script])
+
+
+class HostIdentityTest(E2E):
+    """source= in the module: su/sudo-style authorization of the host."""
+
+    def test_file_source(self):
+        path, _ = self.host.token("host-file", "workload-db")
+        svc = self.host.pam_service("file", "source=file:" + path)
+        r = self.host.pamtester(svc, self.host.users["db"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.host.pamtester(svc, self.host.users["other"])
+        self.assertIn("Authentication failure", r.stderr)
+
+    def test_exec_source(self):
+        path, _ = self.host.token("host-exec", "workload-db")
+        script = self.host.root_script("host-callback", "exec cat %s\n" % path)
+        svc = self.host.pam_service("exec", "source=exec:" + script)
+        r = self.host.pamtester(svc, self.host.users["db"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_exec_source_writable_by_others_is_refused(self):
+        path, _ = self.host.token("host-exec2", "workload-db")
+        script = self.host.root_script("unsafe-callback",
+                                       "exec cat %s\n" % path, 0o757)
+        svc = self.host.pam_service("unsafe", "source=exec:" + script)
+        r = self.host.pamtester(svc, self.host.users["db"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Error in service module", r.stderr)
+
+    def test_azure_source(self):
+        proc, url = self.host.fake_metadata("azure", "workload-db")
+        try:
+            svc = self.host.pam_service(
+                "azure", "source=azure endpoint=%s audience=%s" %
+                (url, harness.AUDIENCE))
+            r = self.host.pamtester(svc, self.host.users["db"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            proc.kill()
+            proc.wait()
+
+    def test_unreachable_source_is_unavailable(self):
+        svc = self.host.pam_service(
+            "down", "source=gcp endpoint=http://127.0.0.1:%d audience=%s" %
+            (harness.free_port(), harness.AUDIENCE))
+        r = self.host.pamtester(svc, self.host.users["db"])
+        self.assertNotEqual(r.returncode, 0)
+        # pamtester's text for PAM_AUTHINFO_UNAVAIL
+        self.assertIn("cannot retrieve authentication info", r.stderr)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
