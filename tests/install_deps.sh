@@ -6,7 +6,9 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
   libssl-dev libjansson-dev libcurl4-openssl-dev libpam0g-dev libcmocka-dev
   openssl python3 python3-jwt python3-cryptography valgrind
-  libpam-wrapper libpamtest0-dev libnss-wrapper pamtester"
+  libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
+  clang libclang-rt-14-dev clang-tidy
+  openssh-server openssh-client hyperfine"
 
 missing=""
 for p in $PACKAGES; do
@@ -20,6 +22,14 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as openssh-server start their daemon on install; the tests
+# run their own on loopback, so keep the machine's services as they were.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Runs every test: the build with warnings as errors and its ctest suite,
-# the unit tests again under ASan + UBSan, and under valgrind memcheck.
+# Runs every test: the build with warnings as errors and its ctest suite
+# (which includes the static checks, fault injection and fuzz-corpus
+# replays), the unit tests again under ASan + UBSan, and under valgrind
+# memcheck, and a bounded libFuzzer run of every fuzz target.
 #
 #   ./tests/run.sh            everything (installs Debian packages if root)
 #   BUILD_DIR=... ./tests/run.sh
+#   FUZZ_SECONDS=300 ./tests/run.sh   longer fuzzing (default 25 s a target)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -24,7 +27,9 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs"
 
 step "unit tests under valgrind memcheck"
 # After the plain run, so the generated keys are in place.
-for t in "$build"/tests/test_*; do
+# fi_core is the fault-injection sweep: under memcheck every injected
+# failure path is checked for leaks and invalid accesses too.
+for t in "$build"/tests/test_* "$build"/tests/faultinject/fi_core; do
   [ -x "$t" ] || continue
   if ! valgrind -q --error-exitcode=99 --leak-check=full \
       --errors-for-leak-kinds=definite --track-fds=no "$t" \
@@ -40,8 +45,13 @@ step "unit tests under ASan + UBSan"
 cmake -S "$root" -B "$build-asan" -DWIF_WERROR=ON -DWIF_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=Debug -DWIF_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build-asan" -j "$jobs"
+# The static checks already ran in the plain pass.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$build-asan" --output-on-failure -j "$jobs"
+  ctest --test-dir "$build-asan" --output-on-failure -j "$jobs" -LE static
+
+step "fuzzing (libFuzzer, ASan + UBSan, ${FUZZ_SECONDS:-25} s per target)"
+FUZZ_BUILD_DIR="$build-fuzz" \
+  "$root/tests/fuzz/run_fuzz.sh" -t "${FUZZ_SECONDS:-25}"
 
 step "all tests passed"
