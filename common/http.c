@@ -1,16 +1,14 @@
 /* libcurl transport: the only code that talks to the network. */
 #include "http.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "curl_api.h"
 #include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000L
@@ -18,22 +16,10 @@
 #define HEADER_LINE_MAX 8192 /* longer response header lines are dropped */
 #define URL_SHOWN_MAX 256
 
-/*
- * libcurl is initialised once per process and never cleaned up here: the
- * module may be dlclosed while libcurl's resolver threads still run, and
- * curl_global_cleanup is not safe in a library (SECURITY-CASES M1, M2).
- */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static CURLcode init_result = CURLE_FAILED_INIT;
-static atomic_bool init_done;
-
-static void global_init(void) {
-  init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-  atomic_store(&init_done, true);
-}
-
+/* libcurl is loaded and initialised by curl_api.c, on the first request
+ * of the process, and never unloaded or cleaned up (M1, M2). */
 bool wif_http_initialized(void) {
-  return atomic_load(&init_done);
+  return wif_curl_api_loaded();
 }
 
 /* What the callbacks fill while the transfer runs. */
@@ -174,9 +160,9 @@ static bool header_ok(const char *h) {
 }
 
 /* Applies every option; a failure here is a bug or an old libcurl. */
-static CURLcode configure(CURL *curl, const struct wif_http_request *req,
-                          struct xfer *x, struct curl_slist *headers,
-                          char *errbuf) {
+static CURLcode configure(const struct wif_curl_api *curl_api, CURL *curl,
+                          const struct wif_http_request *req, struct xfer *x,
+                          struct curl_slist *headers, char *errbuf) {
   const char *protocols = req->allow_http ? "http,https" : "https";
   long timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
   long connect = req->connect_timeout_ms > 0        ? req->connect_timeout_ms
@@ -186,7 +172,7 @@ static CURLcode configure(CURL *curl, const struct wif_http_request *req,
 
 #define SET(opt, val)                                                          \
   do {                                                                         \
-    if ((c = curl_easy_setopt(curl, opt, val)) != CURLE_OK)                    \
+    if ((c = curl_api->easy_setopt(curl, opt, val)) != CURLE_OK)               \
       return c;                                                                \
   } while (0)
   SET(CURLOPT_ERRORBUFFER, errbuf);
@@ -232,9 +218,11 @@ static CURLcode configure(CURL *curl, const struct wif_http_request *req,
   return c;
 }
 
-static wif_rc transfer_failed(CURLcode c, const struct xfer *x, const char *url,
+static wif_rc transfer_failed(const struct wif_curl_api *curl_api, CURLcode c,
+                              const struct xfer *x, const char *url,
                               long timeout, const char *errbuf,
                               struct wif_error *err) {
+  const char *why = errbuf[0] ? errbuf : curl_api->easy_strerror(c);
   char reason[CURL_ERROR_SIZE];
 
   if (x->nomem || c == CURLE_OUT_OF_MEMORY)
@@ -246,9 +234,7 @@ static wif_rc transfer_failed(CURLcode c, const struct xfer *x, const char *url,
   if (c == CURLE_OPERATION_TIMEDOUT)
     return wif_error_set(err, WIF_E_UNAVAILABLE, "%s: no answer within %ld ms",
                          url, timeout);
-  wif_log_sanitize(errbuf[0] ? errbuf : curl_easy_strerror(c),
-                   strlen(errbuf[0] ? errbuf : curl_easy_strerror(c)), reason,
-                   sizeof(reason));
+  wif_log_sanitize(why, strlen(why), reason, sizeof(reason));
   return wif_error_set(err, WIF_E_UNAVAILABLE, "%s: %s", url, reason);
 }
 
@@ -260,6 +246,7 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
   struct curl_slist *headers = NULL;
   char errbuf[CURL_ERROR_SIZE];
   char url[URL_SHOWN_MAX];
+  const struct wif_curl_api *curl_api = NULL;
   CURL *curl = NULL;
   CURLcode c;
 
@@ -291,6 +278,10 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_http_perform: bad call");
     goto out;
   }
+  if ((curl_api = wif_curl_api_get(err)) == NULL) {
+    rc = WIF_E_SYSTEM;
+    goto out;
+  }
   for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
     struct curl_slist *n;
 
@@ -299,36 +290,30 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
                          url);
       goto out;
     }
-    if ((n = curl_slist_append(headers, req->headers[i])) == NULL) {
+    if ((n = curl_api->slist_append(headers, req->headers[i])) == NULL) {
       rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", url);
       goto out;
     }
     headers = n;
   }
 
-  (void)pthread_once(&init_once, global_init);
-  if (init_result != CURLE_OK) {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "libcurl cannot be initialised: %s",
-                       curl_easy_strerror(init_result));
-    goto out;
-  }
-  if ((curl = curl_easy_init()) == NULL) {
+  if ((curl = curl_api->easy_init()) == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "%s: cannot create a transfer", url);
     goto out;
   }
-  if ((c = configure(curl, req, &x, headers, errbuf)) != CURLE_OK) {
+  if ((c = configure(curl_api, curl, req, &x, headers, errbuf)) != CURLE_OK) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "%s: libcurl refused an option: %s",
-                       url, curl_easy_strerror(c));
+                       url, curl_api->easy_strerror(c));
     goto out;
   }
-  c = curl_easy_perform(curl);
+  c = curl_api->easy_perform(curl);
   if (c != CURLE_OK) {
     rc = transfer_failed(
-        c, &x, url, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS,
-        errbuf, err);
+        curl_api, c, &x, url,
+        req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS, errbuf, err);
     goto out;
   }
-  if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status) !=
+  if (curl_api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status) !=
       CURLE_OK) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "%s: no status code", url);
     goto out;
@@ -348,8 +333,9 @@ out:
   wipe_body(&resp, x.cap);
   clear_headers(&resp);
   if (curl != NULL)
-    curl_easy_cleanup(curl);
-  curl_slist_free_all(headers);
+    curl_api->easy_cleanup(curl);
+  if (headers != NULL)
+    curl_api->slist_free_all(headers);
   return rc;
 }
 

@@ -468,24 +468,31 @@ wif_rc wif_source_token_text(const char *what, const char *text, size_t len,
   return WIF_OK;
 }
 
-int64_t wif_source_token_exp(const char *token) {
+wif_rc wif_source_token_exp(const char *token, int64_t *out_exp,
+                           struct wif_error *err) {
   struct wif_jwt *jwt = NULL;
   struct wif_json_doc *claims = NULL;
   int64_t exp = 0;
+  wif_rc rc = WIF_OK;
 
+  *out_exp = 0;
   if (token == NULL)
-    return 0;
-  if (wif_jwt_parse(token, strlen(token), &jwt, NULL) == WIF_OK &&
-      wif_jwt_claims(jwt, &claims, NULL) == WIF_OK) {
+    return WIF_OK;
+  rc = wif_jwt_parse(token, strlen(token), &jwt, NULL);
+  if (rc == WIF_OK)
+    rc = wif_jwt_claims(jwt, &claims, NULL);
+  if (rc == WIF_OK) {
     const struct wif_json *v =
         wif_json_get(claims, wif_json_root(claims), "exp");
 
-    if (v == NULL || !wif_json_numeric_date(v, false, &exp) || exp < 0)
-      exp = 0;
+    if (v != NULL && wif_json_numeric_date(v, false, &exp) && exp > 0)
+      *out_exp = exp;
   }
   wif_json_free(claims);
   wif_jwt_free(jwt);
-  return exp;
+  if (rc == WIF_E_NOMEM)
+    return wif_error_set(err, rc, "out of memory reading the token's exp");
+  return WIF_OK;
 }
 
 /* A whole number of seconds, as a JSON number or a string of digits. */
@@ -601,8 +608,8 @@ wif_rc wif_source_json_token(const char *what, const char *body, size_t len,
     exp = n;
   else if (json_seconds(wif_json_get(doc, root, "expires_in"), &n))
     exp = wif_source_now() + n;
-  else
-    exp = wif_source_token_exp(token);
+  else if ((rc = wif_source_token_exp(token, &exp, err)) != WIF_OK)
+    goto out;
   *out_token = token;
   *out_exp = exp;
   token = NULL;

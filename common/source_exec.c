@@ -363,8 +363,12 @@ static wif_rc parse_output(const char *buf, size_t len, char **out_token,
   }
   if ((rc = wif_source_token_text("exec", buf, len, out_token, err)) != WIF_OK)
     return rc;
-  *out_exp = wif_source_token_exp(*out_token);
-  return WIF_OK;
+  rc = wif_source_token_exp(*out_token, out_exp, err);
+  if (rc != WIF_OK) {
+    wif_source_token_free(*out_token);
+    *out_token = NULL;
+  }
+  return rc;
 }
 
 wif_rc wif_source_exec_fetch(const struct wif_source_opts *o,

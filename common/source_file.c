@@ -43,7 +43,11 @@ wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
             what, path);
   if ((rc = wif_source_token_text(what, buf, len, out_token, err)) != WIF_OK)
     goto out;
-  *out_exp = wif_source_token_exp(*out_token);
+  rc = wif_source_token_exp(*out_token, out_exp, err);
+  if (rc != WIF_OK) {
+    wif_source_token_free(*out_token);
+    *out_token = NULL;
+  }
 out:
   wif_file_free_buffer(buf, len);
   return rc;

@@ -48,7 +48,11 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
     goto out;
   rc = wif_source_token_text("gcp", r.body, r.body_len, out_token, err);
   if (rc == WIF_OK)
-    *out_exp = wif_source_token_exp(*out_token);
+    rc = wif_source_token_exp(*out_token, out_exp, err);
+  if (rc != WIF_OK) {
+    wif_source_token_free(*out_token);
+    *out_token = NULL;
+  }
 out:
   wif_http_response_clear(&r);
   wif_source_buf_free(&url);

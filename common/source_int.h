@@ -79,9 +79,11 @@ wif_rc wif_source_call(const struct wif_source_opts *o,
 wif_rc wif_source_token_text(const char *what, const char *text, size_t len,
                              char **out_token, struct wif_error *err);
 
-/* The token's own exp claim, unverified (only to time the cache); 0 when
- * the token is not a decodable JWT. */
-int64_t wif_source_token_exp(const char *token);
+/* The token's own exp claim, unverified (only to time the cache), in
+ * *out_exp; 0 when the token is not a decodable JWT. WIF_E_NOMEM when that
+ * cannot be told for lack of memory, so no failure passes as "unknown". */
+wif_rc wif_source_token_exp(const char *token, int64_t *out_exp,
+                           struct wif_error *err);
 
 /*
  * Reads an OAuth-style JSON answer: the token at JSON pointer `field`

@@ -45,10 +45,12 @@ step "unit tests under ASan + UBSan"
 cmake -S "$root" -B "$build-asan" -DWIF_WERROR=ON -DWIF_SANITIZE=ON \
   -DCMAKE_BUILD_TYPE=Debug -DWIF_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build-asan" -j "$jobs"
-# The static checks already ran in the plain pass.
+# The static checks and the packaging tests (which build their own
+# packages from the source tree) already ran in the plain pass.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$build-asan" --output-on-failure -j "$jobs" -LE static
+  ctest --test-dir "$build-asan" --output-on-failure -j "$jobs" \
+    -LE 'static|packaging'
 
 step "fuzzing (libFuzzer, ASan + UBSan, ${FUZZ_SECONDS:-25} s per target)"
 FUZZ_BUILD_DIR="$build-fuzz" \

@@ -1,0 +1,362 @@
+/* Link-time wrappers that fail the Nth call (see wrap.h). */
+#include "wrap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "curl_api.h"
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+#ifdef WIF_FI_PAM
+#include <security/pam_appl.h>
+#include <security/pam_modules.h>
+#endif
+
+/*
+ * Environment, read once at start-up, for programs that cannot call
+ * wif_fi_arm themselves (wifctl):
+ *   WIF_FI_FAIL=N     arm from the first instruction of main with fail_at N
+ *   WIF_FI_REPORT=F   at exit, write "calls=C injected=0|1 name=NAME" to F
+ */
+
+static bool armed;
+static unsigned long fail_at, calls;
+static bool injected;
+static const char *injected_name = "";
+
+static const unsigned char *needles[WIF_FI_WATCH_MAX];
+static size_t needle_lens[WIF_FI_WATCH_MAX];
+static size_t n_needles;
+static unsigned long unwiped, scanned;
+
+void wif_fi_arm(unsigned long n) {
+  fail_at = n;
+  calls = 0;
+  injected = false;
+  injected_name = "";
+  armed = true;
+}
+
+void wif_fi_disarm(void) {
+  armed = false;
+}
+
+unsigned long wif_fi_calls(void) {
+  return calls;
+}
+
+bool wif_fi_injected(void) {
+  return injected;
+}
+
+const char *wif_fi_injected_name(void) {
+  return injected_name;
+}
+
+bool wif_fi_hit(const char *name) {
+  if (!armed)
+    return false;
+  calls++;
+  if (fail_at == 0 || calls != fail_at)
+    return false;
+  injected = true;
+  injected_name = name;
+  return true;
+}
+
+bool wif_fi_watch(const void *needle, size_t len) {
+  if (n_needles == WIF_FI_WATCH_MAX || needle == NULL || len < 8)
+    return false;
+  needles[n_needles] = needle;
+  needle_lens[n_needles] = len;
+  n_needles++;
+  return true;
+}
+
+void wif_fi_watch_clear(void) {
+  n_needles = 0;
+  unwiped = 0;
+  scanned = 0;
+}
+
+unsigned long wif_fi_unwiped(void) {
+  return unwiped;
+}
+
+unsigned long wif_fi_scanned(void) {
+  return scanned;
+}
+
+/* The real functions, resolved by the linker's --wrap. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+int __real_open(const char *path, int flags, ...);
+int __real_openat(int dirfd, const char *path, int flags, ...);
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __real_write(int fd, const void *buf, size_t n);
+int __real_fstat(int fd, struct stat *st);
+int __real_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int __real_rename(const char *from, const char *to);
+int __real_fsync(int fd);
+int __real_flock(int fd, int op);
+int __real_mkostemp(char *tmpl, int flags);
+const struct wif_curl_api *__real_wif_curl_api_get(struct wif_error *err);
+
+/* Prototypes for -Wmissing-prototypes: these are only reached through
+ * the linker's renaming. */
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+int __wrap_fstat(int fd, struct stat *st);
+int __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int __wrap_rename(const char *from, const char *to);
+int __wrap_fsync(int fd);
+int __wrap_flock(int fd, int op);
+int __wrap_mkostemp(char *tmpl, int flags);
+const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err);
+
+void *__wrap_malloc(size_t n) {
+  if (wif_fi_hit("malloc")) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size) {
+  if (wif_fi_hit("calloc")) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n) {
+  if (wif_fi_hit("realloc")) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __real_realloc(p, n);
+}
+
+void __wrap_free(void *p) {
+  if (p != NULL && n_needles > 0) {
+    size_t size = malloc_usable_size(p);
+    /* The slack past the requested size was never written; valgrind
+     * would flag reading it. Harmless: the block is freed next. */
+    (void)VALGRIND_MAKE_MEM_DEFINED(p, size);
+    scanned++;
+    for (size_t i = 0; i < n_needles; i++) {
+      if (memmem(p, size, needles[i], needle_lens[i]) != NULL) {
+        unwiped++;
+        break;
+      }
+    }
+  }
+  __real_free(p);
+}
+
+char *__wrap_strdup(const char *s) {
+  if (wif_fi_hit("strdup")) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __real_strdup(s);
+}
+
+char *__wrap_strndup(const char *s, size_t n) {
+  if (wif_fi_hit("strndup")) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return __real_strndup(s, n);
+}
+
+int __wrap_open(const char *path, int flags, ...) {
+  mode_t mode = 0;
+
+  if (flags & (O_CREAT | __O_TMPFILE)) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = (mode_t)va_arg(ap, int);
+    va_end(ap);
+  }
+  if (wif_fi_hit("open")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_open(path, flags, mode);
+}
+
+int __wrap_openat(int dirfd, const char *path, int flags, ...) {
+  mode_t mode = 0;
+
+  if (flags & (O_CREAT | __O_TMPFILE)) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = (mode_t)va_arg(ap, int);
+    va_end(ap);
+  }
+  if (wif_fi_hit("openat")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_openat(dirfd, path, flags, mode);
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t n) {
+  if (wif_fi_hit("read")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_read(fd, buf, n);
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n) {
+  if (wif_fi_hit("write")) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return __real_write(fd, buf, n);
+}
+
+int __wrap_fstat(int fd, struct stat *st) {
+  if (wif_fi_hit("fstat")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_fstat(fd, st);
+}
+
+int __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flags) {
+  if (wif_fi_hit("fstatat")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_fstatat(dirfd, path, st, flags);
+}
+
+int __wrap_rename(const char *from, const char *to) {
+  if (wif_fi_hit("rename")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_rename(from, to);
+}
+
+int __wrap_fsync(int fd) {
+  if (wif_fi_hit("fsync")) {
+    errno = EIO;
+    return -1;
+  }
+  return __real_fsync(fd);
+}
+
+int __wrap_flock(int fd, int op) {
+  if (wif_fi_hit("flock")) {
+    errno = (op & LOCK_NB) ? EWOULDBLOCK : ENOLCK;
+    return -1;
+  }
+  return __real_flock(fd, op);
+}
+
+int __wrap_mkostemp(char *tmpl, int flags) {
+  if (wif_fi_hit("mkostemp")) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return __real_mkostemp(tmpl, flags);
+}
+
+/* libcurl is loaded at run time (common/curl_api.c), so its perform is
+ * wrapped by handing the core a copy of the table with our own. */
+static struct wif_curl_api fi_curl_api;
+static CURLcode (*real_curl_easy_perform)(CURL *h);
+
+static CURLcode fi_curl_easy_perform(CURL *h) {
+  if (wif_fi_hit("curl_easy_perform"))
+    return CURLE_COULDNT_CONNECT;
+  return real_curl_easy_perform(h);
+}
+
+const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err) {
+  const struct wif_curl_api *real = __real_wif_curl_api_get(err);
+
+  if (real == NULL)
+    return NULL;
+  fi_curl_api = *real;
+  real_curl_easy_perform = real->easy_perform;
+  fi_curl_api.easy_perform = fi_curl_easy_perform;
+  return &fi_curl_api;
+}
+
+#ifdef WIF_FI_PAM
+int __real_pam_get_item(const pam_handle_t *pamh, int type, const void **item);
+int __real_pam_get_user(pam_handle_t *pamh, const char **user,
+                        const char *prompt);
+int __wrap_pam_get_item(const pam_handle_t *pamh, int type, const void **item);
+int __wrap_pam_get_user(pam_handle_t *pamh, const char **user,
+                        const char *prompt);
+
+int __wrap_pam_get_item(const pam_handle_t *pamh, int type, const void **item) {
+  if (wif_fi_hit("pam_get_item"))
+    return PAM_SYSTEM_ERR;
+  return __real_pam_get_item(pamh, type, item);
+}
+
+int __wrap_pam_get_user(pam_handle_t *pamh, const char **user,
+                        const char *prompt) {
+  if (wif_fi_hit("pam_get_user"))
+    return PAM_SYSTEM_ERR;
+  return __real_pam_get_user(pamh, user, prompt);
+}
+#endif
+
+static void report(void) {
+  const char *path = secure_getenv("WIF_FI_REPORT");
+  FILE *f;
+
+  armed = false;
+  if (path == NULL || (f = fopen(path, "w")) == NULL)
+    return;
+  fprintf(f, "calls=%lu injected=%d name=%s\n", calls, injected ? 1 : 0,
+          injected_name);
+  fclose(f);
+}
+
+__attribute__((constructor)) static void arm_from_environment(void) {
+  const char *s = secure_getenv("WIF_FI_FAIL");
+  char *end;
+  unsigned long n;
+
+  if (s == NULL)
+    return;
+  errno = 0;
+  n = strtoul(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0')
+    return;
+  wif_fi_arm(n);
+  (void)atexit(report);
+}
