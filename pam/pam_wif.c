@@ -24,11 +24,9 @@
 
 #include "auth.h"
 #include "jwt.h"
+#include "prompt.h"
 #include "source.h"
 
-#define PROMPT_FIRST "Workload identity token: "
-#define PROMPT_PART "Workload identity token (part %u): "
-#define PARTS_MAX 64 /* DESIGN.md, "The prompt protocol" */
 /* Host identity mode: the whole fetch, retries included, stays well inside
  * sshd's LoginGraceTime and a person's patience at a sudo prompt. */
 #define SOURCE_BUDGET_MS 20000L
@@ -232,58 +230,44 @@ static int converse(pam_handle_t *pamh, const char *prompt, char **out) {
   return *out != NULL ? PAM_SUCCESS : PAM_CONV_ERR;
 }
 
-/* The prompt protocol: parts ending in `\`, at most PARTS_MAX of them and
- * WIF_TOKEN_MAX bytes in all. */
+/* The prompt protocol (common/prompt.h): echo-off prompts until an answer
+ * without a trailing `\`. */
 static int prompt_token(pam_handle_t *pamh, struct token *t,
                         struct intake_failure *why, unsigned *parts) {
+  struct wif_prompt_reader r;
+  struct wif_error err;
   char prompt[64];
   char *answer = NULL;
+  wif_rc rc;
   int ret = PAM_AUTH_ERR;
 
-  t->size = WIF_TOKEN_MAX + 1;
-  if ((t->buf = malloc(t->size)) == NULL)
+  if (wif_prompt_reader_init(&r) != WIF_OK)
     return fail_intake(why, WIF_E_NOMEM, PAM_BUF_ERR, "out of memory");
-  for (unsigned part = 1;; part++) {
-    size_t n;
-    bool more;
-
-    if (part == 1)
-      snprintf(prompt, sizeof(prompt), "%s", PROMPT_FIRST);
-    else
-      snprintf(prompt, sizeof(prompt), PROMPT_PART, part);
+  while (!r.done) {
+    wif_prompt_reader_prompt(&r, prompt, sizeof(prompt));
     ret = converse(pamh, prompt, &answer);
     if (ret != PAM_SUCCESS) {
       ret = fail_intake(why, WIF_E_TOKEN_UNAVAILABLE, ret,
                         "the conversation failed");
       goto out;
     }
-    /* Bounded: an answer of many megabytes is not walked to its end. */
-    n = strnlen(answer, WIF_TOKEN_MAX + 2);
-    more = n > 0 && answer[n - 1] == '\\';
-    if (more)
-      n--;
-    if (n > WIF_TOKEN_MAX - t->len) {
-      ret = fail_intake(why, WIF_E_TOO_LARGE, PAM_AUTH_ERR,
-                        "the token is longer than 16384 bytes");
-      goto out;
-    }
-    memcpy(t->buf + t->len, answer, n);
-    t->len += n;
+    rc = wif_prompt_reader_add(&r, answer, &err);
     wipe_string(answer);
     answer = NULL;
-    *parts = part;
-    if (!more)
-      break;
-    if (part == PARTS_MAX) {
-      ret = fail_intake(why, WIF_E_TOO_LARGE, PAM_AUTH_ERR,
-                        "the token has more than 64 parts");
+    if (rc != WIF_OK) {
+      ret = fail_intake(why, rc, pam_code(rc), err.msg);
       goto out;
     }
   }
-  t->buf[t->len] = '\0';
+  /* The token moves to t; the reader's buffer is wiped by token_clear. */
+  t->buf = r.buf;
+  t->len = r.len;
+  t->size = WIF_TOKEN_MAX + 1;
+  *parts = r.parts;
+  memset(&r, 0, sizeof(r));
   ret = PAM_SUCCESS;
 out:
-  wipe_string(answer);
+  wif_prompt_reader_clear(&r);
   return ret;
 }
 

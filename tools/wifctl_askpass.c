@@ -1,17 +1,11 @@
 /* wifctl askpass: the SSH_ASKPASS side of the prompt protocol (DESIGN.md,
  * "The prompt protocol"): answers part N of the token. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "prompt.h"
 #include "wifctl.h"
 #include "wifctl_source.h"
-
-#define PROMPT_FIRST "Workload identity token:"
-#define PROMPT_PART "Workload identity token (part "
-/* An answer is at most 1000 bytes: 999 of token and the `\` marker. */
-#define PART_MAX 999
-#define PARTS_MAX 64
 
 void cli_askpass_help(FILE *f) {
   fputs("Usage: wifctl askpass PROMPT\n"
@@ -36,44 +30,15 @@ void cli_askpass_help(FILE *f) {
         f);
 }
 
-/* Part number of a prompt (1 for the first), 0 when it is not ours. */
-static unsigned prompt_part(const char *p) {
-  size_t n;
-  char *end = NULL;
-  unsigned long v;
-
-  /* ssh prefixes keyboard-interactive prompts with "(user@host) ". */
-  if (p[0] == '(') {
-    const char *close = strstr(p, ") ");
-
-    if (close == NULL)
-      return 0;
-    p = close + 2;
-  }
-  n = strlen(PROMPT_FIRST);
-  if (strncmp(p, PROMPT_FIRST, n) == 0 && strspn(p + n, " ") == strlen(p + n))
-    return 1;
-  n = strlen(PROMPT_PART);
-  if (strncmp(p, PROMPT_PART, n) != 0 || p[n] < '1' || p[n] > '9')
-    return 0;
-  errno = 0;
-  v = strtoul(p + n, &end, 10);
-  if (errno != 0 || v < 2 || v > PARTS_MAX || strncmp(end, "):", 2) != 0 ||
-      strspn(end + 2, " ") != strlen(end + 2))
-    return 0;
-  return (unsigned)v;
-}
-
 int cli_askpass_prompt(const char *prompt, bool debug) {
   struct cli_source_args a;
   struct wif_log log;
   struct wif_error err;
   char *token = NULL;
-  unsigned part = prompt_part(prompt);
-  size_t len;
-  size_t parts;
+  unsigned part = wif_prompt_part_number(prompt);
   size_t off;
   size_t n;
+  bool more;
   int ret = CLI_EXIT_INVALID;
   wif_rc rc;
 
@@ -99,17 +64,14 @@ int cli_askpass_prompt(const char *prompt, bool debug) {
     ret = cli_exit_code(rc);
     goto out;
   }
-  len = strlen(token);
-  parts = (len + PART_MAX - 1) / PART_MAX;
-  if (parts > PARTS_MAX || part > parts) {
-    cli_err("askpass: the token has %zu parts; part %u was asked for", parts,
-            part);
+  if (!wif_prompt_part_span(strlen(token), part, &off, &n, &more)) {
+    cli_err("askpass: the %zu-byte token has no part %u (at most %d parts "
+            "of %d bytes)",
+            strlen(token), part, WIF_PROMPT_PARTS_MAX, WIF_PROMPT_PART_MAX);
     goto out;
   }
-  off = (size_t)(part - 1) * PART_MAX;
-  n = len - off < PART_MAX ? len - off : PART_MAX;
   if (fwrite(token + off, 1, n, stdout) != n ||
-      (part < parts && fputc('\\', stdout) == EOF) ||
+      (more && fputc('\\', stdout) == EOF) ||
       fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
     cli_err("askpass: cannot write the answer");
     ret = CLI_EXIT_UNAVAILABLE;

@@ -11,6 +11,7 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/config/   the valid and some invalid tests/data/config files
   corpus/json/     JSON documents (claims, headers, key sets, edge cases)
   corpus/b64url/   base64url strings
+  corpus/prompt/   prompt answers (newline-separated) and prompts
   corpus/map/      pam_wif.map texts for the fixed providers
   corpus/discovery/     discovery documents
   corpus/cachefile/     JWKS cache files (jwks_store.h format)
@@ -193,6 +194,15 @@ def b64url_seeds(w):
     w.put("b64url", "Zm9v+/==")
 
 
+def prompt_seeds(w):
+    w.put("prompt", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA")
+    w.put("prompt", "eyJhbGci\\\nOiJSUzI1NiJ9.e30\\\n.AAAA")
+    w.put("prompt", "(alice@db1) Workload identity token (part 7): ")
+    w.put("prompt", "Workload identity token: ")
+    w.put("prompt", "\\\n\\\n\\\nx")
+    w.put("prompt", "\\\n" * 70)
+
+
 def later_seeds(w, keys, jwks):
     for m in ("main user workload-1 alice\nsecond group g1 bob,carol\n",
               "# comment\nmain   user  a\\b  nobody  # trailing\r\n",
@@ -255,6 +265,7 @@ def main():
     config_seeds(w, root)
     json_seeds(w, jwks)
     b64url_seeds(w)
+    prompt_seeds(w)
     later_seeds(w, keys, jwks)
 
 
