@@ -7,11 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "file.h"
+#include "config_int.h"
 
 #define NAME_MAX_LEN 64
 #define CLAIM_MAX_LEN 256
-#define QUOTE_MAX 64
 
 /*
  * The public struct is the first member, so a struct wif_config * from
@@ -85,12 +84,12 @@ static struct config_priv *priv(struct wif_config *cfg) {
 
 /* Values shown in messages are cut so that the message still names the
  * key and the place; a cut never splits a UTF-8 sequence. */
-static const char *quote(const char *s, char *buf, size_t size) {
+const char *wif_config_quote(const char *s, char *buf, size_t size) {
   size_t n = strlen(s);
 
-  if (n < size && n <= QUOTE_MAX)
+  if (n < size && n <= WIF_CONFIG_QUOTE_MAX)
     return s;
-  n = QUOTE_MAX < size - 4 ? QUOTE_MAX : size - 4;
+  n = WIF_CONFIG_QUOTE_MAX < size - 4 ? WIF_CONFIG_QUOTE_MAX : size - 4;
   while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
     n--;
   memcpy(buf, s, n);
@@ -205,7 +204,7 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   wif_rc rc = WIF_E_INTERNAL;
   struct config_priv *cp;
   struct wif_provider *p;
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
 
   if (out != NULL)
     *out = NULL;
@@ -219,7 +218,7 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "invalid provider name \"%s\" (1 to 64 of A-Z a-z 0-9 "
                        "_ . -)",
-                       quote(name, qb, sizeof(qb)));
+                       wif_config_quote(name, qb, sizeof(qb)));
     goto out;
   }
   for (size_t i = 0; i < cfg->n_providers; i++) {
@@ -327,41 +326,41 @@ static wif_rc set_string(char **dst, const char *value, struct wif_error *err) {
 
 static wif_rc set_path(char **dst, const char *key, const char *value,
                        struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
 
   if (!is_abs_path(value))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be an absolute path, not \"%s\"", key,
-                         quote(value, qb, sizeof(qb)));
+                         wif_config_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_https(char **dst, const char *key, const char *value,
                         struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
 
   if (!valid_url(value, "https://"))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be an https:// URL, not \"%s\"", key,
-                         quote(value, qb, sizeof(qb)));
+                         wif_config_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_claim(char **dst, const char *key, const char *value,
                         struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
 
   if (!valid_claim(value, strlen(value)))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be a claim name or a JSON pointer, not "
                          "\"%s\"",
-                         key, quote(value, qb, sizeof(qb)));
+                         key, wif_config_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_int(int64_t *dst, const char *key, const char *value,
                       long long min, long long max, struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
   char *end = NULL;
   long long v;
 
@@ -377,7 +376,7 @@ static wif_rc set_int(int64_t *dst, const char *key, const char *value,
 bad:
   return wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "%s must be a number from %lld to %lld, not \"%s\"", key,
-                       min, max, quote(value, qb, sizeof(qb)));
+                       min, max, wif_config_quote(value, qb, sizeof(qb)));
 }
 
 static bool is_sep(char c) {
@@ -395,7 +394,7 @@ static bool list_has(char **list, size_t n, const char *s, size_t len) {
 static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
                        const struct key_def *k, const char *value, bool first,
                        struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
   char item[CLAIM_MAX_LEN + 1];
   const char *s = value;
   size_t count = 0;
@@ -429,10 +428,10 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
             (len > 2 && strncasecmp(item, "HS", 2) == 0))
           return wif_error_set(err, WIF_E_CONFIG_INVALID,
                                "algorithm \"%s\" is never allowed",
-                               quote(item, qb, sizeof(qb)));
+                               wif_config_quote(item, qb, sizeof(qb)));
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "unknown algorithm \"%s\"",
-                             quote(item, qb, sizeof(qb)));
+                             wif_config_quote(item, qb, sizeof(qb)));
       }
       if ((p->algorithms & WIF_ALG_BIT(alg)) != 0)
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -446,11 +445,11 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "log_claims must be a claim name or a JSON "
                              "pointer, not \"%s\"",
-                             quote(item, qb, sizeof(qb)));
+                             wif_config_quote(item, qb, sizeof(qb)));
       if (list_has(*list, *n, s, len))
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in %s",
-                             quote(item, qb, sizeof(qb)), k->name);
+                             wif_config_quote(item, qb, sizeof(qb)), k->name);
       rc = list_add(list, n, s, len);
       if (rc == WIF_E_TOO_LARGE)
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -467,7 +466,7 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
   return WIF_OK;
 }
 
-static char *trim(char *s) {
+char *wif_config_trim(char *s) {
   char *e;
 
   while (*s == ' ' || *s == '\t')
@@ -481,7 +480,7 @@ static char *trim(char *s) {
 static wif_rc add_require(struct wif_provider *p, const char *value,
                           struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
   char *copy = NULL;
   char *eq;
   const char *claim;
@@ -496,19 +495,19 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
   eq = strchr(copy, '=');
   if (eq != NULL)
     *eq = '\0';
-  claim = trim(copy);
-  pattern = eq != NULL ? trim(eq + 1) : "";
+  claim = wif_config_trim(copy);
+  pattern = eq != NULL ? wif_config_trim(eq + 1) : "";
   if (eq == NULL || claim[0] == '\0' || pattern[0] == '\0') {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "require must be \"CLAIM = GLOB\", not \"%s\"",
-                       quote(value, qb, sizeof(qb)));
+                       wif_config_quote(value, qb, sizeof(qb)));
     goto out;
   }
   if (!valid_claim(claim, strlen(claim))) {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "require must name a claim or a JSON pointer, not "
                        "\"%s\"",
-                       quote(claim, qb, sizeof(qb)));
+                       wif_config_quote(claim, qb, sizeof(qb)));
     goto out;
   }
   if (p->n_requires >= WIF_LIST_MAX) {
@@ -541,7 +540,7 @@ out:
 static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
                     const struct key_def *k, const char *value, bool first,
                     struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
 
   switch (k->id) {
   case K_MAP_FILE:
@@ -557,7 +556,7 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
       return wif_error_set(err, WIF_E_CONFIG_INVALID,
                            "https_proxy must be an http:// or https:// URL, "
                            "not \"%s\"",
-                           quote(value, qb, sizeof(qb)));
+                           wif_config_quote(value, qb, sizeof(qb)));
     return set_string(&cfg->https_proxy, value, err);
   case K_LOG_CLAIMS:
   case K_AUDIENCE:
@@ -576,7 +575,7 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
       return wif_error_set(err, WIF_E_CONFIG_INVALID,
                            "authorization must be \"user\" or \"group\", not "
                            "\"%s\"",
-                           quote(value, qb, sizeof(qb)));
+                           wif_config_quote(value, qb, sizeof(qb)));
     return WIF_OK;
   case K_USER_CLAIM:
     return set_claim(&p->user_claim, k->name, value, err);
@@ -601,7 +600,7 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
   struct config_priv *cp;
   uint32_t *mask;
   uint32_t bit;
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
   char sect[NAME_MAX_LEN + 16];
   wif_rc rc;
 
@@ -629,7 +628,7 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
   }
   if (k == NULL)
     return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown key \"%s\" in %s",
-                         quote(key, qb, sizeof(qb)), sect);
+                         wif_config_quote(key, qb, sizeof(qb)), sect);
   bit = UINT32_C(1) << (unsigned)k->id;
   if (k->kind == KIND_SCALAR && (*mask & bit) != 0)
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -644,8 +643,8 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
 }
 
 /* "name:line: " (or "name: ") before a message, when there is a name. */
-static void prefix_error(struct wif_error *err, const char *name,
-                         unsigned line) {
+void wif_config_prefix_error(struct wif_error *err, const char *name,
+                             unsigned line) {
   char msg[WIF_ERROR_MSG_MAX];
 
   if (err == NULL || name == NULL)
@@ -724,225 +723,7 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
   rc = WIF_OK;
 out:
   if (rc != WIF_OK)
-    prefix_error(err, cfg->path, p != NULL ? p->line : 0);
-  return rc;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool valid_utf8(const unsigned char *s, size_t n) {
-  size_t i = 0;
-
-  while (i < n) {
-    unsigned char c = s[i];
-    size_t len;
-    unsigned cp;
-
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (n - i < len)
-      return false;
-    for (size_t j = 1; j < len; j++) {
-      if ((s[i + j] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (s[i + j] & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
-enum section { SECT_NONE, SECT_GLOBAL, SECT_PROVIDER };
-
-struct parser {
-  struct wif_config *cfg;
-  enum section sect;
-  size_t provider; /* index: the array moves as providers are added */
-  bool seen_global;
-};
-
-static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
-                            struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
-  size_t n = strlen(line);
-  char *inner;
-  struct wif_provider *p = NULL;
-  wif_rc rc;
-
-  if (line[n - 1] != ']')
-    return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "section header must end with \"]\"");
-  line[n - 1] = '\0';
-  inner = trim(line + 1);
-  if (strcmp(inner, "global") == 0) {
-    if (ps->seen_global)
-      return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "duplicate section [global]");
-    ps->seen_global = true;
-    ps->sect = SECT_GLOBAL;
-    return WIF_OK;
-  }
-  if (strncmp(inner, "provider", 8) == 0 &&
-      (inner[8] == '\0' || inner[8] == ' ' || inner[8] == '\t')) {
-    rc = wif_config_add_provider(ps->cfg, trim(inner + 8), &p, err);
-    if (rc != WIF_OK)
-      return rc;
-    p->line = lineno;
-    ps->provider = ps->cfg->n_providers - 1;
-    ps->sect = SECT_PROVIDER;
-    return WIF_OK;
-  }
-  return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown section [%s]",
-                       quote(inner, qb, sizeof(qb)));
-}
-
-static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
-                         struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
-  char *key;
-  const char *value;
-  char *eq;
-
-  /* `#` opens a comment at the start or after a blank, so that values
-   * such as URLs with fragments keep an inner `#`. */
-  for (char *c = line; *c != '\0'; c++) {
-    if (*c == '#' && (c == line || c[-1] == ' ' || c[-1] == '\t')) {
-      *c = '\0';
-      break;
-    }
-  }
-  key = trim(line);
-  if (key[0] == '\0')
-    return WIF_OK;
-  if (key[0] == '[')
-    return parse_section(ps, key, lineno, err);
-  eq = strchr(key, '=');
-  if (eq == NULL)
-    return wif_error_set(err, WIF_E_CONFIG_INVALID, "expected \"key = value\"");
-  *eq = '\0';
-  value = trim(eq + 1);
-  key = trim(key);
-  if (key[0] == '\0')
-    return wif_error_set(err, WIF_E_CONFIG_INVALID, "missing key before \"=\"");
-  if (ps->sect == SECT_NONE)
-    return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "key \"%s\" before any section",
-                         quote(key, qb, sizeof(qb)));
-  return wif_config_set(
-      ps->cfg,
-      ps->sect == SECT_PROVIDER ? &ps->cfg->providers[ps->provider] : NULL, key,
-      value, err);
-}
-
-wif_rc wif_config_parse(const char *text, size_t len, const char *name,
-                        struct wif_config **out, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  struct parser ps = {NULL, SECT_NONE, 0, false};
-  char line[WIF_CONFIG_LINE_MAX + 1];
-  unsigned lineno = 0;
-  size_t pos = 0;
-
-  if (out != NULL)
-    *out = NULL;
-  wif_error_clear(err);
-  if (out == NULL || (text == NULL && len > 0)) {
-    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_parse: bad call");
-    goto out;
-  }
-  if ((ps.cfg = wif_config_new(name)) == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-    goto out;
-  }
-  while (pos < len) {
-    const char *start = text + pos;
-    const char *nl = memchr(start, '\n', len - pos);
-    size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
-
-    pos += n + (nl != NULL ? 1 : 0);
-    lineno++;
-    if (n > WIF_CONFIG_LINE_MAX) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "line is longer than %d bytes", WIF_CONFIG_LINE_MAX);
-      goto line_error;
-    }
-    if (memchr(start, '\0', n) != NULL) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
-      goto line_error;
-    }
-    if (n > 0 && start[n - 1] == '\r')
-      n--;
-    if (!valid_utf8((const unsigned char *)start, n)) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
-      goto line_error;
-    }
-    for (size_t i = 0; i < n; i++) {
-      unsigned char c = (unsigned char)start[i];
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "control character in line");
-        goto line_error;
-      }
-    }
-    memcpy(line, start, n);
-    line[n] = '\0';
-    if ((rc = parse_line(&ps, line, lineno, err)) != WIF_OK)
-      goto line_error;
-  }
-  if ((rc = wif_config_finish(ps.cfg, err)) != WIF_OK)
-    goto out;
-  *out = ps.cfg;
-  ps.cfg = NULL;
-  rc = WIF_OK;
-  goto out;
-line_error:
-  prefix_error(err, name, lineno);
-out:
-  wif_config_free(ps.cfg);
-  return rc;
-}
-
-wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
-                       struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  char *text = NULL;
-  size_t len = 0;
-
-  if (out != NULL)
-    *out = NULL;
-  wif_error_clear(err);
-  if (out == NULL || path == NULL) {
-    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_load: bad call");
-    goto out;
-  }
-  rc =
-      wif_file_read_trusted(path, owner, WIF_CONFIG_SIZE_MAX, &text, &len, err);
-  if (rc == WIF_E_TOO_LARGE) {
-    /* An oversized config is a configuration error, as config.h says. */
-    rc = WIF_E_CONFIG_INVALID;
-    if (err != NULL)
-      err->rc = rc;
-  }
-  if (rc != WIF_OK)
-    goto out;
-  rc = wif_config_parse(text, len, path, out, err);
-out:
-  wif_file_free_buffer(text, len);
+    wif_config_prefix_error(err, cfg->path, p != NULL ? p->line : 0);
   return rc;
 }
 

@@ -1,0 +1,227 @@
+/* pam_wif.conf syntax: sections, key = value lines, comments, and the
+ * checked read of the file. What keys mean is config.c's. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "file.h"
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool valid_utf8(const unsigned char *s, size_t n) {
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len;
+    unsigned cp;
+
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (n - i < len)
+      return false;
+    for (size_t j = 1; j < len; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + j] & 0x3Fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+enum section { SECT_NONE, SECT_GLOBAL, SECT_PROVIDER };
+
+struct parser {
+  struct wif_config *cfg;
+  enum section sect;
+  size_t provider; /* index: the array moves as providers are added */
+  bool seen_global;
+};
+
+static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
+                            struct wif_error *err) {
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  size_t n = strlen(line);
+  char *inner;
+  struct wif_provider *p = NULL;
+  wif_rc rc;
+
+  if (line[n - 1] != ']')
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "section header must end with \"]\"");
+  line[n - 1] = '\0';
+  inner = wif_config_trim(line + 1);
+  if (strcmp(inner, "global") == 0) {
+    if (ps->seen_global)
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "duplicate section [global]");
+    ps->seen_global = true;
+    ps->sect = SECT_GLOBAL;
+    return WIF_OK;
+  }
+  if (strncmp(inner, "provider", 8) == 0 &&
+      (inner[8] == '\0' || inner[8] == ' ' || inner[8] == '\t')) {
+    rc = wif_config_add_provider(ps->cfg, wif_config_trim(inner + 8), &p, err);
+    if (rc != WIF_OK)
+      return rc;
+    p->line = lineno;
+    ps->provider = ps->cfg->n_providers - 1;
+    ps->sect = SECT_PROVIDER;
+    return WIF_OK;
+  }
+  return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown section [%s]",
+                       wif_config_quote(inner, qb, sizeof(qb)));
+}
+
+static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
+                         struct wif_error *err) {
+  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char *key;
+  const char *value;
+  char *eq;
+
+  /* `#` opens a comment at the start or after a blank, so that values
+   * such as URLs with fragments keep an inner `#`. */
+  for (char *c = line; *c != '\0'; c++) {
+    if (*c == '#' && (c == line || c[-1] == ' ' || c[-1] == '\t')) {
+      *c = '\0';
+      break;
+    }
+  }
+  key = wif_config_trim(line);
+  if (key[0] == '\0')
+    return WIF_OK;
+  if (key[0] == '[')
+    return parse_section(ps, key, lineno, err);
+  eq = strchr(key, '=');
+  if (eq == NULL)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "expected \"key = value\"");
+  *eq = '\0';
+  value = wif_config_trim(eq + 1);
+  key = wif_config_trim(key);
+  if (key[0] == '\0')
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "missing key before \"=\"");
+  if (ps->sect == SECT_NONE)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "key \"%s\" before any section",
+                         wif_config_quote(key, qb, sizeof(qb)));
+  return wif_config_set(
+      ps->cfg,
+      ps->sect == SECT_PROVIDER ? &ps->cfg->providers[ps->provider] : NULL, key,
+      value, err);
+}
+
+wif_rc wif_config_parse(const char *text, size_t len, const char *name,
+                        struct wif_config **out, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct parser ps = {NULL, SECT_NONE, 0, false};
+  char line[WIF_CONFIG_LINE_MAX + 1];
+  unsigned lineno = 0;
+  size_t pos = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || (text == NULL && len > 0)) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_parse: bad call");
+    goto out;
+  }
+  if ((ps.cfg = wif_config_new(name)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  while (pos < len) {
+    const char *start = text + pos;
+    const char *nl = memchr(start, '\n', len - pos);
+    size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
+
+    pos += n + (nl != NULL ? 1 : 0);
+    lineno++;
+    if (n > WIF_CONFIG_LINE_MAX) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "line is longer than %d bytes", WIF_CONFIG_LINE_MAX);
+      goto line_error;
+    }
+    if (memchr(start, '\0', n) != NULL) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
+      goto line_error;
+    }
+    if (n > 0 && start[n - 1] == '\r')
+      n--;
+    if (!valid_utf8((const unsigned char *)start, n)) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
+      goto line_error;
+    }
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)start[i];
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "control character in line");
+        goto line_error;
+      }
+    }
+    memcpy(line, start, n);
+    line[n] = '\0';
+    if ((rc = parse_line(&ps, line, lineno, err)) != WIF_OK)
+      goto line_error;
+  }
+  if ((rc = wif_config_finish(ps.cfg, err)) != WIF_OK)
+    goto out;
+  *out = ps.cfg;
+  ps.cfg = NULL;
+  rc = WIF_OK;
+  goto out;
+line_error:
+  wif_config_prefix_error(err, name, lineno);
+out:
+  wif_config_free(ps.cfg);
+  return rc;
+}
+
+wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
+                       struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char *text = NULL;
+  size_t len = 0;
+
+  if (out != NULL)
+    *out = NULL;
+  wif_error_clear(err);
+  if (out == NULL || path == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_load: bad call");
+    goto out;
+  }
+  rc =
+      wif_file_read_trusted(path, owner, WIF_CONFIG_SIZE_MAX, &text, &len, err);
+  if (rc == WIF_E_TOO_LARGE) {
+    /* An oversized config is a configuration error, as config.h says. */
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    goto out;
+  rc = wif_config_parse(text, len, path, out, err);
+out:
+  wif_file_free_buffer(text, len);
+  return rc;
+}
