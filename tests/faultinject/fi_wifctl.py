@@ -18,9 +18,8 @@ Sweeps (one ctest test each):
   token_gcp           wifctl token --source gcp against a loopback server
 The network sweeps serve the answer from a thread of this script on
 127.0.0.1; a failed curl_easy_perform is retried by the azure source, so
---timeout 1 keeps each run short. Later sweeps (PAM with a warm and a cold
-cache) add a branch to command() and a name in CMakeLists.txt's
-WIF_FI_WIFCTL_SWEEPS.
+--timeout 1 keeps each run short. The PAM sweeps (warm and cold cache)
+are fi_pam.c's.
 
 Usage: fi_wifctl.py --wifctl PATH --keys DIR --tmp DIR SWEEP
 """

@@ -18,10 +18,6 @@
 #else
 #define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
 #endif
-#ifdef WIF_FI_PAM
-#include <security/pam_appl.h>
-#include <security/pam_modules.h>
-#endif
 
 /*
  * Environment, read once at start-up, for programs that cannot call
@@ -301,8 +297,23 @@ static CURLcode fi_curl_easy_perform(CURL *h) {
   return real_curl_easy_perform(h);
 }
 
+static bool curl_unloadable;
+
+void wif_fi_curl_unloadable(bool on) {
+  curl_unloadable = on;
+}
+
 const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err) {
-  const struct wif_curl_api *real = __real_wif_curl_api_get(err);
+  const struct wif_curl_api *real;
+
+  /* What common/curl_api.c reports when dlopen fails. */
+  if (curl_unloadable) {
+    wif_error_set(err, WIF_E_SYSTEM,
+                  "libcurl is not usable: cannot load libcurl.so.4: "
+                  "(simulated) cannot open shared object file");
+    return NULL;
+  }
+  real = __real_wif_curl_api_get(err);
 
   if (real == NULL)
     return NULL;
@@ -311,28 +322,6 @@ const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err) {
   fi_curl_api.easy_perform = fi_curl_easy_perform;
   return &fi_curl_api;
 }
-
-#ifdef WIF_FI_PAM
-int __real_pam_get_item(const pam_handle_t *pamh, int type, const void **item);
-int __real_pam_get_user(pam_handle_t *pamh, const char **user,
-                        const char *prompt);
-int __wrap_pam_get_item(const pam_handle_t *pamh, int type, const void **item);
-int __wrap_pam_get_user(pam_handle_t *pamh, const char **user,
-                        const char *prompt);
-
-int __wrap_pam_get_item(const pam_handle_t *pamh, int type, const void **item) {
-  if (wif_fi_hit("pam_get_item"))
-    return PAM_SYSTEM_ERR;
-  return __real_pam_get_item(pamh, type, item);
-}
-
-int __wrap_pam_get_user(pam_handle_t *pamh, const char **user,
-                        const char *prompt) {
-  if (wif_fi_hit("pam_get_user"))
-    return PAM_SYSTEM_ERR;
-  return __real_pam_get_user(pamh, user, prompt);
-}
-#endif
 
 static void report(void) {
   const char *path = secure_getenv("WIF_FI_REPORT");

@@ -28,9 +28,14 @@ unsigned long wif_fi_calls(void);
 bool wif_fi_injected(void);
 const char *wif_fi_injected_name(void);
 
-/* For call sites the linker cannot wrap (a PAM conversation callback):
- * counts one call named name and says whether it must fail. */
+/* For call sites the linker cannot wrap (a PAM conversation callback, the
+ * fake PAM functions of fi_pam.c): counts one call named name and says
+ * whether it must fail. */
 bool wif_fi_hit(const char *name);
+
+/* While on, wif_curl_api_get fails as it does when libcurl.so.4 cannot be
+ * loaded (H7: a dependency missing at run time). Not a counted call. */
+void wif_fi_curl_unloadable(bool on);
 
 /*
  * Secret residue check: while a watch is set, every block passed to the

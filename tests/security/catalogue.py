@@ -47,11 +47,28 @@ NOTES = {
             "short-lived; max_token_age bounds their lifetime, E8)"],
     "F3": ["tests/unit/test_jwt.c::test_a3_size_cap",
            "tests/unit/test_jwk.c::test_limits"],
-    "H7": ["pending: a stack whose module cannot be loaded is libpam's "
-           "behaviour (fail closed with `default=die`); needs an e2e stack "
-           "test with a missing module (tests/e2e)"],
+    "H7": ["note: finding: libpam does not refuse a stack whose module "
+           "cannot be loaded (missing file, or a DT_NEEDED library "
+           "missing); it runs that line as a module that fails with "
+           "PAM_MODULE_UNKNOWN, and the control flags decide. The shipped "
+           "samples (conf/pam.d: `auth [success=done default=die] "
+           "pam_wif.so` with nothing after it that could grant, `account "
+           "required pam_wif.so`) therefore fail closed; a stack that puts "
+           "pam_wif as `sufficient` before pam_permit.so would not "
+           "(test_h7_contrast_sufficient_then_permit shows it). The "
+           "pam-auth-update profile (`[success=end default=ignore]` ahead "
+           "of pam_unix) falls through to the password: no weaker than "
+           "without pam_wif. libcurl is "
+           "loaded on first use: without it a login that needs a fetch is "
+           "PAM_AUTHINFO_UNAVAIL, one served from the key cache still works "
+           "(fi_pam.c::test_h7_libcurl_missing)"],
     "H9": ["tests/integration/pam/test_pam.c::test_parts",
            "tests/integration/pam/test_pam.c::test_size_limit"],
+    "M4": ["tests/faultinject/fi_pam.c::test_h1_sweep_warm",
+           "tests/faultinject/fi_pam.c::test_h1_sweep_cold",
+           "note: the fi_pam sweeps run the module with `debug` and check "
+           "every line it logs, on every injected failure path, for any 24 "
+           "contiguous bytes of the token"],
     "I9": ["na: there is no debug-file option; log lines go only to the "
            "injected sink (syslog in the module, stderr in wifctl)"],
     "J6": ["note: CURLOPT_NOSIGNAL and the timeouts are set in "
@@ -75,6 +92,9 @@ NOTES = {
            "each pam_wrapper transaction"],
     "M2": ["tests/unit/test_http.c::test_not_initialised_before_use"],
     "M6": ["tests/faultinject/fi_core.c::test_sweep_pipeline_file",
+           "tests/faultinject/fi_pam.c::test_h1_sweep_warm",
+           "tests/faultinject/fi_pam.c::test_h1_sweep_cold",
+           "tests/faultinject/fi_pam.c::test_h1_sweep_warm_https",
            "tests/faultinject/fi_wifctl.py::verify_config",
            "tests/faultinject/fi_wifctl.py::verify_standalone"],
     "M3": ["tests/unit/test_source_exec.c::test_l4_environment_and_fds",
@@ -90,14 +110,21 @@ NOTES = {
     "H1": ["tests/faultinject/fi_core.c::test_sweep_validate_cold",
            "tests/faultinject/fi_wifctl.py::verify_config",
            "tests/faultinject/fi_wifctl.py::token_file",
+           "tests/faultinject/fi_wifctl.py::token_exec",
            "tests/faultinject/fi_wifctl.py::token_azure",
-           "note: token_file, token_exec and token_gcp fail today: "
-           "wif_source_token_exp (common/source.c) turns ENOMEM into "
-           "'expiry unknown', so wifctl token prints the token and exits 0 "
-           "after a failed allocation (issue 5 to fix)",
-           "pending: PAM-level sweeps (warm and cold cache) are not yet in "
-           "tests/faultinject (wrap.c has the pam_get_item/pam_get_user "
-           "wrappers behind WIF_FI_PAM)"],
+           "tests/faultinject/fi_wifctl.py::token_gcp",
+           "note: fi_pam drives pam_sm_authenticate + pam_sm_acct_mgmt "
+           "(pam_wif.c compiled in, on a fake PAM handle) and fails every "
+           "wrapped call, pam_get_item, pam_get_user, pam_putenv and the "
+           "conversation in turn: warm (jwks_file), warm_parts, first_pass, "
+           "cold (HTTPS IdP, empty cache) and warm_https (cache filled, IdP "
+           "stopped). Every run ends in a failure code with no grant, "
+           "except failures inside the key cache's own work that the design "
+           "survives (jwks_cache.h: an unreadable cache is read again or "
+           "ignored, an unwritable one leaves the keys in memory): those "
+           "logins still verify the token, and the test requires a "
+           "LOG_WARNING naming the degradation; PAM calls, the conversation "
+           "and curl_easy_perform may never be survived"],
     "H10": ["tests/faultinject/fi_core.c::test_freed_memory_holds_no_token"],
 }
 
@@ -167,6 +194,10 @@ def ctest_name(ref, classes):
         return "unit/" + stem
     if path.startswith("tests/faultinject/fi_core"):
         return "faultinject/core"
+    if path.startswith("tests/faultinject/fi_pam"):
+        https = ("test_h1_sweep_cold", "test_h1_sweep_warm_https",
+                 "test_h7_libcurl_missing")
+        return "faultinject/pam/" + ("https" if func in https else "local")
     if path.startswith("tests/faultinject/fi_wifctl"):
         return "faultinject/wifctl/" + func
     if path.startswith("tests/fuzz/"):
@@ -283,10 +314,14 @@ script's NOTES, each with its reason. Regenerate after adding tests:
 A test named `file::function` runs as ctest test `unit/<file>` (tests/unit),
 `integration/<suite>/<Class>` (Python suites), `integration/pam/transactions`
 (tests/integration/pam/test_pam.c), `faultinject/core`,
-`faultinject/wifctl/<sweep>` or `fuzz/replay/<target>`. Cross-cutting
-checks not tied to one case: the fuzz targets (tests/fuzz, every parser,
-`fuzz/replay/*` in each test pass and a bounded libFuzzer run in
-tests/run.sh), the fault-injection sweeps (H1, M6), the static checks
+`faultinject/pam/local` and `faultinject/pam/https` (tests/faultinject/
+fi_pam.c: the module's entry points on a fake PAM handle; `https` starts
+the loopback test IdP), `faultinject/wifctl/<sweep>` or
+`fuzz/replay/<target>`. Cross-cutting checks not tied to one case: the
+fuzz targets (tests/fuzz, every parser, `fuzz/replay/*` in each test pass
+and a bounded libFuzzer run in tests/run.sh), the fault-injection sweeps
+(H1, M6; fi_core and fi_pam also run under valgrind in tests/run.sh, and
+every sweep under ASan + LeakSanitizer), the static checks
 (`static/*`: banned functions, module exports, clang-tidy) and the
 secrets-in-logs test (M4, `unit/test_security_secrets`).
 
