@@ -11,8 +11,32 @@ set -eu
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-build=${BUILD_DIR:-$root/build}
 jobs=$(nproc 2>/dev/null || echo 2)
+
+# True when no directory from $1 up to / can be written by anyone but root
+# and us: the tests keep trusted configuration files in the build tree,
+# and pam_wif refuses files under, say, a world-writable /tmp.
+safe_chain() {
+  d=$1
+  while :; do
+    if [ -e "$d" ]; then
+      set -- $(stat -c '%u %a' "$d")
+      [ "$1" = 0 ] || [ "$1" = "$(id -u)" ] || return 1
+      case $2 in *[2367]? | *[2367]) return 1 ;; esac
+    fi
+    [ "$d" = / ] && return 0
+    d=$(dirname "$d")
+  done
+}
+
+build=${BUILD_DIR:-$root/build}
+if [ -z "${BUILD_DIR:-}" ] && ! safe_chain "$root"; then
+  build=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pam_wif/build-$(
+    printf '%s' "$root" | cksum | cut -d' ' -f1)
+  echo "tests/run.sh: $root is under a directory others can write;" \
+    "building in $build"
+fi
+mkdir -p "$build"
 
 "$root/tests/install_deps.sh"
 
