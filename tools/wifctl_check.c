@@ -13,6 +13,7 @@
 #include "config.h"
 #include "file.h"
 #include "jwk.h"
+#include "jwks_cache.h"
 #include "map.h"
 
 #define CHECK_EXIT_WARNINGS 1
@@ -34,7 +35,9 @@ void cli_check_help(FILE *f) {
         "    map may be shared by several hosts), and none has uid 0 or gid 0\n"
         "    (an error: pam_wif refuses to log anyone in as root);\n"
         "  - each provider's jwks_file is readable under the same rules and\n"
-        "    holds usable keys. Keys fetched over HTTPS are not checked.\n"
+        "    holds usable keys; the keys of every other provider can be\n"
+        "    obtained (from the cache, or by discovery and a JWKS fetch:\n"
+        "    an error when they cannot, since logins would then fail);\n"
         "  - providers that no mapping line names (a warning).\n"
         "\n"
         "Options:\n"
@@ -156,8 +159,30 @@ static void check_unused(struct check *c, const struct wif_config *cfg,
   }
 }
 
+/* Keys over HTTPS: what a login would get, through the same cache (root's,
+ * or a per-user one when not run as root). */
+static void check_remote_keys(struct check *c, struct wif_jwks_cache *cache,
+                              const struct wif_provider *p) {
+  struct wif_jwks *keys = NULL;
+  struct wif_error err;
+  wif_rc rc;
+
+  wif_error_clear(&err);
+  rc = cache != NULL ? wif_jwks_cache_loader(cache, p, false, &keys, &err)
+                     : WIF_E_NOMEM;
+  if (rc != WIF_OK)
+    report(c, true, "provider \"%s\": keys cannot be obtained: %s (%s)",
+           p->name, err.msg[0] != '\0' ? err.msg : wif_rc_describe(rc),
+           wif_rc_name(rc));
+  else
+    note(c, "provider \"%s\": %zu usable key(s) from %s", p->name,
+         wif_jwks_count(keys), p->jwks_uri != NULL ? p->jwks_uri : p->issuer);
+}
+
 static void check_keys(struct check *c, const struct wif_config *cfg,
                        uid_t owner, const struct wif_log *log) {
+  struct wif_jwks_cache *cache = NULL;
+
   for (size_t i = 0; i < cfg->n_providers; i++) {
     const struct wif_provider *p = &cfg->providers[i];
     struct wif_jwks *keys = NULL;
@@ -167,7 +192,9 @@ static void check_keys(struct check *c, const struct wif_config *cfg,
     wif_rc rc;
 
     if (p->jwks_file == NULL) {
-      note(c, "provider \"%s\": keys over HTTPS, not checked here", p->name);
+      if (cache == NULL)
+        cache = cli_jwks_cache_new(cfg, log);
+      check_remote_keys(c, cache, p);
       continue;
     }
     wif_error_clear(&err);
@@ -185,6 +212,7 @@ static void check_keys(struct check *c, const struct wif_config *cfg,
     wif_jwks_free(keys);
     wif_file_free_buffer(text, len);
   }
+  wif_jwks_cache_free(cache);
 }
 
 static int parse_args(int argc, char **argv, const char **config, bool *quiet) {

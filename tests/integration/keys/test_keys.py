@@ -468,6 +468,26 @@ class CliTest(KeysCase):
         for word in ("fetch", "show", "revoke", "~/.cache/pam_wif"):
             self.assertIn(word, r.stdout)
 
+    def test_check_obtains_the_keys(self):
+        # wifctl check reports whether each HTTPS provider's keys can be had.
+        with open(os.path.join(self.dir, "pam_wif.map"), "w") as f:
+            f.write("idp user workload-1 nobody\n")
+        os.chmod(os.path.join(self.dir, "pam_wif.map"), 0o644)
+        self.conf = self.write_conf(
+            extra_global="map_file = %s\n" % os.path.join(self.dir,
+                                                          "pam_wif.map"))
+        r = self.run_wifctl("check", "-c", self.conf)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn('provider "idp": 1 usable key(s)', r.stdout)
+        self.assertGreater(self.stats()["jwks"], 0)
+        self.idp.config(mode="500")
+        self.idp.reset()
+        shutil.rmtree(self.cache, ignore_errors=True)
+        r = self.run_wifctl("check", "-c", self.conf)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn('provider "idp": keys cannot be obtained', r.stdout)
+        self.assertIn("JWKS_UNAVAILABLE", r.stdout)
+
     def test_jwks_file_no_network(self):
         self.conf = self.write_conf(providers=(
             "[provider pinned]\nissuer = %s\naudience = %s\njwks_file = %s\n"
