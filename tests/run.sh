@@ -31,12 +31,18 @@ safe_chain() {
 
 build=${BUILD_DIR:-$root/build}
 if [ -z "${BUILD_DIR:-}" ] && ! safe_chain "$root"; then
-  build=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pam_wif/build-$(
-    printf '%s' "$root" | cksum | cut -d' ' -f1)
+  # Somewhere safe that other users can still traverse: some tests run
+  # wifctl and su as nobody against files in the build tree.
+  if [ "$(id -u)" = 0 ]; then
+    base=/var/cache/pam_wif-tests
+  else
+    base=${XDG_CACHE_HOME:-$HOME/.cache}/pam_wif-tests
+  fi
+  build=$base/build-$(printf '%s' "$root" | cksum | cut -d' ' -f1)
   echo "tests/run.sh: $root is under a directory others can write;" \
     "building in $build"
 fi
-mkdir -p "$build"
+mkdir -p -m 755 "$build"
 
 "$root/tests/install_deps.sh"
 
