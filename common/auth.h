@@ -24,6 +24,9 @@ struct wif_auth_params {
   bool log_decision;
   const char *service; /* "auth", "account": first word of the log line */
   int64_t now;         /* seconds since the epoch */
+  /* The key cache directory; NULL: the config's cache_dir; "": memory
+   * only. wifctl run by a user passes that user's own, never root's. */
+  const char *cache_dir;
 };
 
 /*

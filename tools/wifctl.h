@@ -78,4 +78,9 @@ struct wif_jwks_cache;
 struct wif_jwks_cache *cli_jwks_cache_new(const struct wif_config *cfg,
                                           const struct wif_log *log);
 
+/* The key cache directory of a caller that is not root
+ * ($XDG_CACHE_HOME/pam_wif or ~/.cache/pam_wif), new (free it); NULL when
+ * there is none. */
+char *cli_user_cache_dir(const struct wif_log *log);
+
 #endif

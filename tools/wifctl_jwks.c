@@ -71,7 +71,7 @@ static bool ensure_dir(const char *path) {
  * The per-user cache directory for a non-root caller, new (free); NULL
  * when there is none (the cache then lives in memory only).
  */
-static char *user_cache_dir(const struct wif_log *log) {
+char *cli_user_cache_dir(const struct wif_log *log) {
   const char *xdg = secure_getenv("XDG_CACHE_HOME");
   const char *home = NULL;
   char *base = NULL;
@@ -120,7 +120,7 @@ struct wif_jwks_cache *cli_jwks_cache_new(const struct wif_config *cfg,
    * so that a user can never plant keys for the module. */
   if (geteuid() == 0)
     return wif_jwks_cache_new(cfg, cfg->cache_dir, 0, log);
-  dir = user_cache_dir(log);
+  dir = cli_user_cache_dir(log);
   c = wif_jwks_cache_new(cfg, dir, geteuid(), log);
   free(dir);
   return c;

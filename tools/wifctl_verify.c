@@ -612,6 +612,7 @@ static int run_account(const struct verify_args *a, const struct wif_log *log,
                        const struct cli_token *token) {
   struct wif_auth_params params;
   struct wif_verdict v;
+  char *user_cache = NULL;
   int ret;
 
   memset(&params, 0, sizeof(params));
@@ -622,9 +623,16 @@ static int run_account(const struct verify_args *a, const struct wif_log *log,
   params.log_decision = a->debug; /* the output says it all otherwise */
   params.service = "verify";
   params.now = (int64_t)time(NULL);
+  /* Root shares the module's cache; anyone else keeps their own, or none
+   * ("": in memory). */
+  if (geteuid() != 0) {
+    user_cache = cli_user_cache_dir(log);
+    params.cache_dir = user_cache != NULL ? user_cache : "";
+  }
   (void)wif_auth_authenticate(&params, a->account, token->buf, token->len, &v);
   ret = report_account(a, &v);
   wif_verdict_clear(&v);
+  free(user_cache);
   return ret;
 }
 

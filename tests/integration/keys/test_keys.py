@@ -519,6 +519,19 @@ class CliTest(KeysCase):
                             user=nobody)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(os.path.exists(self.cache))
+        # The module's decision through `verify --account` too: the user's
+        # cache serves it (no fetch) and root's stays untouched.
+        mapfile = os.path.join(self.dir, "pam_wif.map")
+        with open(mapfile, "w") as f:
+            f.write("idp user alice nobody\n")
+        os.chmod(mapfile, 0o644)
+        self.conf = self.write_conf(extra_global="map_file = %s\n" % mapfile)
+        self.idp.reset()
+        r = self.run_wifctl("verify", "-c", self.conf, "--account", "nobody",
+                            self.token(), env=env, user=nobody)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.stats()["total"], 0)
+        self.assertFalse(os.path.exists(self.cache))
 
 
 def main():
