@@ -322,8 +322,8 @@ static wif_rc make_validator(const struct wif_config *cfg,
                              struct wif_error *err) {
   const char *dir = p->cache_dir == NULL ? cfg->cache_dir : p->cache_dir;
 
-  k->cache = wif_jwks_cache_new(cfg, dir[0] != '\0' ? dir : NULL, p->owner,
-                                p->log);
+  k->cache =
+      wif_jwks_cache_new(cfg, dir[0] != '\0' ? dir : NULL, p->owner, p->log);
   k->v = wif_validator_new(cfg, p->owner, p->log);
   if (k->cache == NULL || k->v == NULL)
     return wif_error_set(err, WIF_E_NOMEM, "out of memory");

@@ -8,6 +8,7 @@ static const char alphabet[] =
 
 /* 0..63 for the alphabet, 0xff for everything else (including '=' and
  * whitespace, which strict base64url never contains). */
+/* clang-format off */
 static const uint8_t decode_table[256] = {
 #define X 0xff
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
@@ -28,6 +29,7 @@ static const uint8_t decode_table[256] = {
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
 #undef X
 };
+/* clang-format on */
 
 bool wif_b64url_decode(const char *in, size_t len, unsigned char *out,
                        size_t out_size, size_t *out_len) {

@@ -8,7 +8,8 @@
 /* Decoded size for an input of `len` characters (an upper bound). */
 #define WIF_B64URL_DECODED_MAX(len) (((len) / 4) * 3 + 2)
 /* Encoded size for `len` bytes, without NUL. */
-#define WIF_B64URL_ENCODED_LEN(len) (((len) / 3) * 4 + ((len) % 3 ? (len) % 3 + 1 : 0))
+#define WIF_B64URL_ENCODED_LEN(len)                                            \
+  (((len) / 3) * 4 + ((len) % 3 ? (len) % 3 + 1 : 0))
 
 /*
  * Decodes `len` characters into out (capacity out_size, at least

@@ -9,8 +9,8 @@
 #include "error.h"
 #include "json.h"
 
-#define WIF_GROUPS_MAX 512     /* entries in the groups claim */
-#define WIF_GROUP_LEN_MAX 256  /* bytes of one group */
+#define WIF_GROUPS_MAX 512      /* entries in the groups claim */
+#define WIF_GROUP_LEN_MAX 256   /* bytes of one group */
 #define WIF_SUBJECT_LEN_MAX 256 /* bytes of the user claim */
 
 /*
@@ -49,8 +49,8 @@ struct wif_identity {
  *
  * An iss or aud that is missing or of the wrong type is a mismatch like any
  * other (ISS_MISMATCH, AUD_MISMATCH); a missing exp or user claim is
- * CLAIM_MISSING; other wrong JSON types CLAIM_TYPE. Arithmetic saturates, so exp = INT64_MAX cannot wrap.
- * *out is cleared first and filled only on WIF_OK.
+ * CLAIM_MISSING; other wrong JSON types CLAIM_TYPE. Arithmetic saturates, so
+ * exp = INT64_MAX cannot wrap. *out is cleared first and filled only on WIF_OK.
  */
 wif_rc wif_claims_check(const struct wif_json_doc *claims,
                         const struct wif_provider *p, int64_t clock_skew,

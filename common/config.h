@@ -30,16 +30,16 @@ struct wif_require {
 /* A [provider NAME] section. Every string is owned by the config. */
 struct wif_provider {
   char *name;
-  char *issuer;      /* required; exact match with iss */
-  char **audiences;  /* required, at least one */
+  char *issuer;     /* required; exact match with iss */
+  char **audiences; /* required, at least one */
   size_t n_audiences;
   enum wif_authz authorization; /* default user */
-  char *user_claim;   /* default "sub" */
-  char *groups_claim; /* default "groups" */
-  wif_alg_set algorithms; /* default RS256 */
-  char *jwks_uri;  /* NULL: from discovery */
-  char *jwks_file; /* NULL: over HTTPS */
-  char *ca_file;   /* NULL: system trust store */
+  char *user_claim;             /* default "sub" */
+  char *groups_claim;           /* default "groups" */
+  wif_alg_set algorithms;       /* default RS256 */
+  char *jwks_uri;               /* NULL: from discovery */
+  char *jwks_file;              /* NULL: over HTTPS */
+  char *ca_file;                /* NULL: system trust store */
   struct wif_require *requires;
   size_t n_requires;
   int64_t max_token_age; /* seconds; 0: no limit */
@@ -47,9 +47,9 @@ struct wif_provider {
 };
 
 struct wif_config {
-  char *path;      /* as given to the loader, for messages */
-  char *map_file;  /* default WIF_MAP_PATH */
-  char *cache_dir; /* default WIF_CACHE_DIR */
+  char *path;           /* as given to the loader, for messages */
+  char *map_file;       /* default WIF_MAP_PATH */
+  char *cache_dir;      /* default WIF_CACHE_DIR */
   int64_t http_timeout; /* seconds, default 5, 1..60 */
   int64_t clock_skew;   /* seconds, default 60, 0..600 */
   char **log_claims;    /* default iss sub */
@@ -103,8 +103,8 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err);
 
 /* Provider with exactly this issuer, or NULL. Borrowed. */
 const struct wif_provider *
-wif_config_provider_by_issuer(const struct wif_config *cfg,
-                              const char *issuer, size_t len);
+wif_config_provider_by_issuer(const struct wif_config *cfg, const char *issuer,
+                              size_t len);
 
 /* Provider by section name, or NULL. Borrowed. */
 const struct wif_provider *

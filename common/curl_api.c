@@ -25,8 +25,8 @@ static bool resolve(void *lib, const char *name, void *slot, size_t size) {
 
   u.object = dlsym(lib, name);
   if (u.object == NULL || size != sizeof(u.function)) {
-    snprintf(load_error, sizeof(load_error), "%s has no %s",
-             WIF_LIBCURL_SONAME, name);
+    snprintf(load_error, sizeof(load_error), "%s has no %s", WIF_LIBCURL_SONAME,
+             name);
     return false;
   }
   *(void (**)(void))slot = u.function;

@@ -308,9 +308,10 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
   }
   c = curl_api->easy_perform(curl);
   if (c != CURLE_OK) {
-    rc = transfer_failed(
-        curl_api, c, &x, url,
-        req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS, errbuf, err);
+    rc = transfer_failed(curl_api, c, &x, url,
+                         req->timeout_ms > 0 ? req->timeout_ms
+                                             : DEFAULT_TIMEOUT_MS,
+                         errbuf, err);
     goto out;
   }
   if (curl_api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status) !=

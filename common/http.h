@@ -19,16 +19,16 @@
  */
 struct wif_http_request {
   const char *url;
-  const char *method;          /* "GET" (NULL) or "POST" */
-  const char *const *headers;  /* NULL-terminated "Name: value" lines */
-  const char *body;            /* POST body, body_len bytes */
+  const char *method;         /* "GET" (NULL) or "POST" */
+  const char *const *headers; /* NULL-terminated "Name: value" lines */
+  const char *body;           /* POST body, body_len bytes */
   size_t body_len;
-  bool allow_http;             /* plain http allowed (metadata services) */
-  const char *ca_file;         /* NULL: the system trust store */
-  const char *proxy;           /* NULL: direct, whatever the environment */
-  long timeout_ms;             /* whole exchange; 0: 5000 */
-  long connect_timeout_ms;     /* 0: min(timeout, 3000) */
-  size_t max_body;             /* 0: WIF_HTTP_BODY_MAX */
+  bool allow_http;         /* plain http allowed (metadata services) */
+  const char *ca_file;     /* NULL: the system trust store */
+  const char *proxy;       /* NULL: direct, whatever the environment */
+  long timeout_ms;         /* whole exchange; 0: 5000 */
+  long connect_timeout_ms; /* 0: min(timeout, 3000) */
+  size_t max_body;         /* 0: WIF_HTTP_BODY_MAX */
 };
 
 /* A response of any status. Owned strings; free with

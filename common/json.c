@@ -116,16 +116,34 @@ static bool parse_escape(struct parser *p) {
   if (p->s >= p->end)
     return fail(p, "truncated escape");
   switch (*p->s++) {
-  case '"': put(p, '"'); return true;
-  case '\\': put(p, '\\'); return true;
-  case '/': put(p, '/'); return true;
-  case 'b': put(p, '\b'); return true;
-  case 'f': put(p, '\f'); return true;
-  case 'n': put(p, '\n'); return true;
-  case 'r': put(p, '\r'); return true;
-  case 't': put(p, '\t'); return true;
-  case 'u': break;
-  default: return fail(p, "invalid escape");
+  case '"':
+    put(p, '"');
+    return true;
+  case '\\':
+    put(p, '\\');
+    return true;
+  case '/':
+    put(p, '/');
+    return true;
+  case 'b':
+    put(p, '\b');
+    return true;
+  case 'f':
+    put(p, '\f');
+    return true;
+  case 'n':
+    put(p, '\n');
+    return true;
+  case 'r':
+    put(p, '\r');
+    return true;
+  case 't':
+    put(p, '\t');
+    return true;
+  case 'u':
+    break;
+  default:
+    return fail(p, "invalid escape");
   }
   if (!hex4(p, &cp))
     return false;
@@ -383,12 +401,18 @@ static bool parse_value(struct parser *p, unsigned depth) {
   if (p->s >= p->end)
     return fail(p, "expected a value");
   switch (*p->s) {
-  case '{': return parse_container(p, depth, true);
-  case '[': return parse_container(p, depth, false);
-  case '"': return parse_string(p);
-  case 't': return parse_literal(p, "true", WIF_JSON_TRUE);
-  case 'f': return parse_literal(p, "false", WIF_JSON_FALSE);
-  case 'n': return parse_literal(p, "null", WIF_JSON_NULL);
+  case '{':
+    return parse_container(p, depth, true);
+  case '[':
+    return parse_container(p, depth, false);
+  case '"':
+    return parse_string(p);
+  case 't':
+    return parse_literal(p, "true", WIF_JSON_TRUE);
+  case 'f':
+    return parse_literal(p, "false", WIF_JSON_FALSE);
+  case 'n':
+    return parse_literal(p, "null", WIF_JSON_NULL);
   default:
     if (*p->s == '-' || (*p->s >= '0' && *p->s <= '9'))
       return parse_number(p);
@@ -468,8 +492,7 @@ const struct wif_json *wif_json_root(const struct wif_json_doc *doc) {
 }
 
 static bool is_container(const struct wif_json *v) {
-  return v != NULL &&
-         (v->type == WIF_JSON_ARRAY || v->type == WIF_JSON_OBJECT);
+  return v != NULL && (v->type == WIF_JSON_ARRAY || v->type == WIF_JSON_OBJECT);
 }
 
 const struct wif_json *wif_json_first(const struct wif_json_doc *doc,

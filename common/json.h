@@ -46,9 +46,9 @@ enum wif_json_type {
  */
 struct wif_json {
   enum wif_json_type type;
-  uint32_t count; /* arrays: elements; objects: members; else 0 */
-  uint32_t next;  /* index just past this value and all its descendants */
-  uint32_t len;   /* strings and numbers: length of str */
+  uint32_t count;  /* arrays: elements; objects: members; else 0 */
+  uint32_t next;   /* index just past this value and all its descendants */
+  uint32_t len;    /* strings and numbers: length of str */
   const char *str; /* strings: decoded text; numbers: the literal */
 };
 

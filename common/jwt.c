@@ -169,8 +169,7 @@ wif_rc wif_jwt_parse(const char *token, size_t len, struct wif_jwt **out,
   }
   if (!wif_b64url_decode(s_seg, s_len, jwt->signature, s_max,
                          &jwt->signature_len)) {
-    wif_error_set(err, WIF_E_MALFORMED,
-                  "the token signature is not base64url");
+    wif_error_set(err, WIF_E_MALFORMED, "the token signature is not base64url");
     goto out;
   }
   rc = wif_json_parse((const char *)header_buf, header_len,

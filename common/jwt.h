@@ -26,11 +26,11 @@ struct wif_jwt {
   const char *alg_name;        /* the header's alg, borrowed from header */
   const char *kid;             /* NULL when absent; borrowed from header */
   size_t kid_len;
-  char *signing_input;         /* "b64(header).b64(payload)", NUL-terminated */
+  char *signing_input; /* "b64(header).b64(payload)", NUL-terminated */
   size_t signing_input_len;
-  unsigned char *payload;      /* decoded payload bytes (not NUL-terminated) */
+  unsigned char *payload; /* decoded payload bytes (not NUL-terminated) */
   size_t payload_len;
-  unsigned char *signature;    /* decoded signature */
+  unsigned char *signature; /* decoded signature */
   size_t signature_len;
 };
 

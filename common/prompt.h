@@ -18,7 +18,7 @@
 
 /* The module's side: assembles answers into one token. */
 struct wif_prompt_reader {
-  char *buf;    /* NUL-terminated token so far; wiped on clear */
+  char *buf; /* NUL-terminated token so far; wiped on clear */
   size_t len;
   unsigned parts; /* answers taken */
   bool done;      /* the last answer had no trailing `\` */

@@ -469,7 +469,7 @@ wif_rc wif_source_token_text(const char *what, const char *text, size_t len,
 }
 
 wif_rc wif_source_token_exp(const char *token, int64_t *out_exp,
-                           struct wif_error *err) {
+                            struct wif_error *err) {
   struct wif_jwt *jwt = NULL;
   struct wif_json_doc *claims = NULL;
   int64_t exp = 0;

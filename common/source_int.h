@@ -83,7 +83,7 @@ wif_rc wif_source_token_text(const char *what, const char *text, size_t len,
  * *out_exp; 0 when the token is not a decodable JWT. WIF_E_NOMEM when that
  * cannot be told for lack of memory, so no failure passes as "unknown". */
 wif_rc wif_source_token_exp(const char *token, int64_t *out_exp,
-                           struct wif_error *err);
+                            struct wif_error *err);
 
 /*
  * Reads an OAuth-style JSON answer: the token at JSON pointer `field`

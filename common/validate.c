@@ -160,10 +160,9 @@ static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
 static wif_rc verify_key(const struct wif_jwt *jwt, struct wif_jwk *key) {
   if (!wif_jwk_allows(key, jwt->alg))
     return WIF_E_ALG_NOT_ALLOWED;
-  return wif_verify_signature(key, jwt->alg,
-                              (const unsigned char *)jwt->signing_input,
-                              jwt->signing_input_len, jwt->signature,
-                              jwt->signature_len);
+  return wif_verify_signature(
+      key, jwt->alg, (const unsigned char *)jwt->signing_input,
+      jwt->signing_input_len, jwt->signature, jwt->signature_len);
 }
 
 static wif_rc verify_with_kid(struct wif_validator *v, struct wif_result *r,
@@ -192,8 +191,8 @@ static wif_rc verify_with_kid(struct wif_validator *v, struct wif_result *r,
   }
   if (key == NULL)
     return wif_error_set(err, WIF_E_KEY_NOT_FOUND,
-                         "provider \"%s\" has no key with kid \"%s\"",
-                         p->name, kid);
+                         "provider \"%s\" has no key with kid \"%s\"", p->name,
+                         kid);
   rc = verify_key(jwt, key);
   if (rc == WIF_E_BAD_SIGNATURE && !refreshed && v->loader != NULL) {
     /* Same kid, new key material (J12): one refresh, one retry. */

@@ -33,8 +33,7 @@ struct wif_validator; /* opaque; one per config, single-threaded */
  * wif_file_read_trusted(owner). log may be NULL.
  */
 struct wif_validator *wif_validator_new(const struct wif_config *cfg,
-                                        uid_t owner,
-                                        const struct wif_log *log);
+                                        uid_t owner, const struct wif_log *log);
 
 void wif_validator_free(struct wif_validator *v);
 
@@ -54,9 +53,9 @@ wif_rc wif_validator_set_keys(struct wif_validator *v,
  */
 struct wif_result {
   const struct wif_provider *provider; /* borrowed from cfg; NULL if none */
-  struct wif_jwt *jwt;                  /* NULL if unparseable */
-  struct wif_json_doc *claims;          /* NULL if unparseable */
-  struct wif_identity identity;         /* set only on WIF_OK */
+  struct wif_jwt *jwt;                 /* NULL if unparseable */
+  struct wif_json_doc *claims;         /* NULL if unparseable */
+  struct wif_identity identity;        /* set only on WIF_OK */
 };
 
 /*
@@ -69,8 +68,7 @@ struct wif_result {
  * after any outcome.
  */
 wif_rc wif_validate(struct wif_validator *v, const char *token, size_t len,
-                    int64_t now, struct wif_result *out,
-                    struct wif_error *err);
+                    int64_t now, struct wif_result *out, struct wif_error *err);
 
 void wif_result_clear(struct wif_result *r);
 

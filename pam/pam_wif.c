@@ -85,8 +85,7 @@ static int check_source_args(pam_handle_t *pamh, const struct args *a) {
 
     wif_log_sanitize(a->source, strlen(a->source), shown, sizeof(shown));
     pam_syslog(pamh, LOG_ERR,
-               "source=%s: use azure, gcp, k8s, file:PATH or exec:PATH",
-               shown);
+               "source=%s: use azure, gcp, k8s, file:PATH or exec:PATH", shown);
     return PAM_SERVICE_ERR;
   }
   if ((o.kind == WIF_SOURCE_AZURE || o.kind == WIF_SOURCE_GCP) &&

@@ -63,7 +63,8 @@ static void main_help(FILE *f) {
 }
 
 static void main_usage(void) {
-  fputs("Usage: wifctl [--debug] {verify|decode|check|jwks|token|askpass|ssh|help} [OPTIONS] [ARGS]\n"
+  fputs("Usage: wifctl [--debug] "
+        "{verify|decode|check|jwks|token|askpass|ssh|help} [OPTIONS] [ARGS]\n"
         "Try 'wifctl --help' for more information.\n",
         stderr);
 }

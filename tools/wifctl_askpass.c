@@ -71,8 +71,8 @@ int cli_askpass_prompt(const char *prompt, bool debug) {
     goto out;
   }
   if (fwrite(token + off, 1, n, stdout) != n ||
-      (more && fputc('\\', stdout) == EOF) ||
-      fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+      (more && fputc('\\', stdout) == EOF) || fputc('\n', stdout) == EOF ||
+      fflush(stdout) != 0) {
     cli_err("askpass: cannot write the answer");
     ret = CLI_EXIT_UNAVAILABLE;
     goto out;
