@@ -62,9 +62,11 @@ step "unit tests under valgrind memcheck"
 for t in "$build"/tests/test_* "$build"/tests/faultinject/fi_core \
     "$build"/tests/faultinject/fi_pam; do
   [ -x "$t" ] || continue
-  if ! valgrind -q --error-exitcode=99 --leak-check=full \
-      --errors-for-leak-kinds=definite --track-fds=no "$t" \
-      >"$t.memcheck.log" 2>&1; then
+  # In the test's own directory, as ctest runs it (some tests keep trusted
+  # files in the working directory).
+  if ! (cd "$(dirname "$t")" && valgrind -q --error-exitcode=99 \
+      --leak-check=full --errors-for-leak-kinds=definite --track-fds=no \
+      "$t") >"$t.memcheck.log" 2>&1; then
     cat "$t.memcheck.log"
     echo "valgrind: $(basename "$t") failed" >&2
     exit 1
