@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "config_int.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 64
 #define CLAIM_MAX_LEN 256
@@ -80,21 +81,6 @@ static const struct key_def keys[] = {
 
 static struct config_priv *priv(struct wif_config *cfg) {
   return (struct config_priv *)cfg;
-}
-
-/* Values shown in messages are cut so that the message still names the
- * key and the place; a cut never splits a UTF-8 sequence. */
-const char *wif_config_quote(const char *s, char *buf, size_t size) {
-  size_t n = strlen(s);
-
-  if (n < size && n <= WIF_CONFIG_QUOTE_MAX)
-    return s;
-  n = WIF_CONFIG_QUOTE_MAX < size - 4 ? WIF_CONFIG_QUOTE_MAX : size - 4;
-  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-    n--;
-  memcpy(buf, s, n);
-  memcpy(buf + n, "...", 4);
-  return buf;
 }
 
 static void free_list(char **list, size_t n) {
@@ -204,7 +190,7 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   wif_rc rc = WIF_E_INTERNAL;
   struct config_priv *cp;
   struct wif_provider *p;
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
 
   if (out != NULL)
     *out = NULL;
@@ -218,7 +204,7 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "invalid provider name \"%s\" (1 to 64 of A-Z a-z 0-9 "
                        "_ . -)",
-                       wif_config_quote(name, qb, sizeof(qb)));
+                       wif_text_quote(name, qb, sizeof(qb)));
     goto out;
   }
   for (size_t i = 0; i < cfg->n_providers; i++) {
@@ -326,41 +312,41 @@ static wif_rc set_string(char **dst, const char *value, struct wif_error *err) {
 
 static wif_rc set_path(char **dst, const char *key, const char *value,
                        struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
 
   if (!is_abs_path(value))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be an absolute path, not \"%s\"", key,
-                         wif_config_quote(value, qb, sizeof(qb)));
+                         wif_text_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_https(char **dst, const char *key, const char *value,
                         struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
 
   if (!valid_url(value, "https://"))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be an https:// URL, not \"%s\"", key,
-                         wif_config_quote(value, qb, sizeof(qb)));
+                         wif_text_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_claim(char **dst, const char *key, const char *value,
                         struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
 
   if (!valid_claim(value, strlen(value)))
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "%s must be a claim name or a JSON pointer, not "
                          "\"%s\"",
-                         key, wif_config_quote(value, qb, sizeof(qb)));
+                         key, wif_text_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
 }
 
 static wif_rc set_int(int64_t *dst, const char *key, const char *value,
                       long long min, long long max, struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char *end = NULL;
   long long v;
 
@@ -376,7 +362,7 @@ static wif_rc set_int(int64_t *dst, const char *key, const char *value,
 bad:
   return wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "%s must be a number from %lld to %lld, not \"%s\"", key,
-                       min, max, wif_config_quote(value, qb, sizeof(qb)));
+                       min, max, wif_text_quote(value, qb, sizeof(qb)));
 }
 
 static bool is_sep(char c) {
@@ -394,7 +380,7 @@ static bool list_has(char **list, size_t n, const char *s, size_t len) {
 static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
                        const struct key_def *k, const char *value, bool first,
                        struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char item[CLAIM_MAX_LEN + 1];
   const char *s = value;
   size_t count = 0;
@@ -428,10 +414,10 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
             (len > 2 && strncasecmp(item, "HS", 2) == 0))
           return wif_error_set(err, WIF_E_CONFIG_INVALID,
                                "algorithm \"%s\" is never allowed",
-                               wif_config_quote(item, qb, sizeof(qb)));
+                               wif_text_quote(item, qb, sizeof(qb)));
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "unknown algorithm \"%s\"",
-                             wif_config_quote(item, qb, sizeof(qb)));
+                             wif_text_quote(item, qb, sizeof(qb)));
       }
       if ((p->algorithms & WIF_ALG_BIT(alg)) != 0)
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -445,11 +431,11 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "log_claims must be a claim name or a JSON "
                              "pointer, not \"%s\"",
-                             wif_config_quote(item, qb, sizeof(qb)));
+                             wif_text_quote(item, qb, sizeof(qb)));
       if (list_has(*list, *n, s, len))
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in %s",
-                             wif_config_quote(item, qb, sizeof(qb)), k->name);
+                             wif_text_quote(item, qb, sizeof(qb)), k->name);
       rc = list_add(list, n, s, len);
       if (rc == WIF_E_TOO_LARGE)
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -480,7 +466,7 @@ char *wif_config_trim(char *s) {
 static wif_rc add_require(struct wif_provider *p, const char *value,
                           struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char *copy = NULL;
   char *eq;
   const char *claim;
@@ -500,14 +486,14 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
   if (eq == NULL || claim[0] == '\0' || pattern[0] == '\0') {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "require must be \"CLAIM = GLOB\", not \"%s\"",
-                       wif_config_quote(value, qb, sizeof(qb)));
+                       wif_text_quote(value, qb, sizeof(qb)));
     goto out;
   }
   if (!valid_claim(claim, strlen(claim))) {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "require must name a claim or a JSON pointer, not "
                        "\"%s\"",
-                       wif_config_quote(claim, qb, sizeof(qb)));
+                       wif_text_quote(claim, qb, sizeof(qb)));
     goto out;
   }
   if (p->n_requires >= WIF_LIST_MAX) {
@@ -540,7 +526,7 @@ out:
 static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
                     const struct key_def *k, const char *value, bool first,
                     struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
 
   switch (k->id) {
   case K_MAP_FILE:
@@ -556,7 +542,7 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
       return wif_error_set(err, WIF_E_CONFIG_INVALID,
                            "https_proxy must be an http:// or https:// URL, "
                            "not \"%s\"",
-                           wif_config_quote(value, qb, sizeof(qb)));
+                           wif_text_quote(value, qb, sizeof(qb)));
     return set_string(&cfg->https_proxy, value, err);
   case K_LOG_CLAIMS:
   case K_AUDIENCE:
@@ -575,7 +561,7 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
       return wif_error_set(err, WIF_E_CONFIG_INVALID,
                            "authorization must be \"user\" or \"group\", not "
                            "\"%s\"",
-                           wif_config_quote(value, qb, sizeof(qb)));
+                           wif_text_quote(value, qb, sizeof(qb)));
     return WIF_OK;
   case K_USER_CLAIM:
     return set_claim(&p->user_claim, k->name, value, err);
@@ -600,7 +586,7 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
   struct config_priv *cp;
   uint32_t *mask;
   uint32_t bit;
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char sect[NAME_MAX_LEN + 16];
   wif_rc rc;
 
@@ -628,7 +614,7 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
   }
   if (k == NULL)
     return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown key \"%s\" in %s",
-                         wif_config_quote(key, qb, sizeof(qb)), sect);
+                         wif_text_quote(key, qb, sizeof(qb)), sect);
   bit = UINT32_C(1) << (unsigned)k->id;
   if (k->kind == KIND_SCALAR && (*mask & bit) != 0)
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
@@ -640,21 +626,6 @@ wif_rc wif_config_set(struct wif_config *cfg, struct wif_provider *provider,
   if (rc == WIF_OK)
     *mask |= bit;
   return rc;
-}
-
-/* "name:line: " (or "name: ") before a message, when there is a name. */
-void wif_config_prefix_error(struct wif_error *err, const char *name,
-                             unsigned line) {
-  char msg[WIF_ERROR_MSG_MAX];
-
-  if (err == NULL || name == NULL)
-    return;
-  memcpy(msg, err->msg, sizeof(msg));
-  msg[sizeof(msg) - 1] = '\0';
-  if (line > 0)
-    (void)wif_error_set(err, err->rc, "%s:%u: %s", name, line, msg);
-  else
-    (void)wif_error_set(err, err->rc, "%s: %s", name, msg);
 }
 
 wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
@@ -723,7 +694,7 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
   rc = WIF_OK;
 out:
   if (rc != WIF_OK)
-    wif_config_prefix_error(err, cfg->path, p != NULL ? p->line : 0);
+    wif_text_prefix_error(err, cfg->path, p != NULL ? p->line : 0);
   return rc;
 }
 

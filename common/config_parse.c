@@ -7,46 +7,7 @@
 
 #include "config_int.h"
 #include "file.h"
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool valid_utf8(const unsigned char *s, size_t n) {
-  size_t i = 0;
-
-  while (i < n) {
-    unsigned char c = s[i];
-    size_t len;
-    unsigned cp;
-
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (n - i < len)
-      return false;
-    for (size_t j = 1; j < len; j++) {
-      if ((s[i + j] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (s[i + j] & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
+#include "text.h"
 
 enum section { SECT_NONE, SECT_GLOBAL, SECT_PROVIDER };
 
@@ -59,7 +20,7 @@ struct parser {
 
 static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
                             struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   size_t n = strlen(line);
   char *inner;
   struct wif_provider *p = NULL;
@@ -89,12 +50,12 @@ static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
     return WIF_OK;
   }
   return wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown section [%s]",
-                       wif_config_quote(inner, qb, sizeof(qb)));
+                       wif_text_quote(inner, qb, sizeof(qb)));
 }
 
 static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
                          struct wif_error *err) {
-  char qb[WIF_CONFIG_QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char *key;
   const char *value;
   char *eq;
@@ -123,7 +84,7 @@ static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
   if (ps->sect == SECT_NONE)
     return wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "key \"%s\" before any section",
-                         wif_config_quote(key, qb, sizeof(qb)));
+                         wif_text_quote(key, qb, sizeof(qb)));
   return wif_config_set(
       ps->cfg,
       ps->sect == SECT_PROVIDER ? &ps->cfg->providers[ps->provider] : NULL, key,
@@ -167,7 +128,7 @@ wif_rc wif_config_parse(const char *text, size_t len, const char *name,
     }
     if (n > 0 && start[n - 1] == '\r')
       n--;
-    if (!valid_utf8((const unsigned char *)start, n)) {
+    if (!wif_text_utf8_valid((const unsigned char *)start, n)) {
       rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
       goto line_error;
     }
@@ -191,7 +152,7 @@ wif_rc wif_config_parse(const char *text, size_t len, const char *name,
   rc = WIF_OK;
   goto out;
 line_error:
-  wif_config_prefix_error(err, name, lineno);
+  wif_text_prefix_error(err, name, lineno);
 out:
   wif_config_free(ps.cfg);
   return rc;

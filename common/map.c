@@ -6,74 +6,7 @@
 #include <string.h>
 
 #include "file.h"
-
-#define QUOTE_MAX 64
-
-/* Shortens untrusted-length text for a message, on a UTF-8 boundary. The
- * parser has already rejected control characters and invalid UTF-8. */
-static const char *quote(const char *s, char *buf, size_t size) {
-  size_t n = strlen(s);
-
-  if (n < size && n <= QUOTE_MAX)
-    return s;
-  n = QUOTE_MAX < size - 4 ? QUOTE_MAX : size - 4;
-  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-    n--;
-  memcpy(buf, s, n);
-  memcpy(buf + n, "...", 4);
-  return buf;
-}
-
-static void prefix_error(struct wif_error *err, const char *name,
-                         unsigned line) {
-  char msg[WIF_ERROR_MSG_MAX];
-
-  if (err == NULL || name == NULL)
-    return;
-  memcpy(msg, err->msg, sizeof(msg));
-  msg[sizeof(msg) - 1] = '\0';
-  (void)wif_error_set(err, err->rc, "%s:%u: %s", name, line, msg);
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool valid_utf8(const unsigned char *s, size_t n) {
-  size_t i = 0;
-
-  while (i < n) {
-    unsigned char c = s[i];
-    size_t len;
-    unsigned cp;
-
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (n - i < len)
-      return false;
-    for (size_t j = 1; j < len; j++) {
-      if ((s[i + j] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (s[i + j] & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
+#include "text.h"
 
 bool wif_map_account_valid(const char *name) {
   size_t n;
@@ -140,7 +73,7 @@ static char *next_field(char **cursor) {
 /* Splits "a,b,c" into r->accounts, each checked. */
 static wif_rc parse_accounts(struct wif_map_rule *r, const char *list,
                              struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   const char *s = list;
 
   for (;;) {
@@ -151,14 +84,14 @@ static wif_rc parse_accounts(struct wif_map_rule *r, const char *list,
     if (n == 0)
       return wif_error_set(err, WIF_E_CONFIG_INVALID,
                            "empty account name in \"%s\"",
-                           quote(list, qb, sizeof(qb)));
+                           wif_text_quote(list, qb, sizeof(qb)));
     if ((name = strndup(s, n)) == NULL)
       return wif_error_set(err, WIF_E_NOMEM, "out of memory");
     if (!wif_map_account_valid(name)) {
       wif_error_set(err, WIF_E_CONFIG_INVALID,
                     "invalid account name \"%s\" (a-z 0-9 _ . -, starting "
                     "with a-z or _, an optional final $, at most %d bytes)",
-                    quote(name, qb, sizeof(qb)), WIF_ACCOUNT_LEN_MAX);
+                    wif_text_quote(name, qb, sizeof(qb)), WIF_ACCOUNT_LEN_MAX);
       free(name);
       return WIF_E_CONFIG_INVALID;
     }
@@ -180,7 +113,7 @@ static wif_rc parse_accounts(struct wif_map_rule *r, const char *list,
 
 static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
                          char *line, unsigned lineno, struct wif_error *err) {
-  char qb[QUOTE_MAX + 4];
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
   char *cursor = line;
   char *provider, *type, *identifier, *accounts, *extra;
   const struct wif_provider *p;
@@ -212,7 +145,7 @@ static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
   p = wif_config_provider_by_name(cfg, provider);
   if (p == NULL) {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "unknown provider \"%s\"",
-                       quote(provider, qb, sizeof(qb)));
+                       wif_text_quote(provider, qb, sizeof(qb)));
     goto out;
   }
   if (strcmp(type, "user") == 0) {
@@ -222,7 +155,7 @@ static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
   } else {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "unknown type \"%s\" (expected user or group)",
-                       quote(type, qb, sizeof(qb)));
+                       wif_text_quote(type, qb, sizeof(qb)));
     goto out;
   }
   if (r.type != p->authorization) {
@@ -250,7 +183,7 @@ static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "unexpected \"%s\" after the account list (separate "
                        "accounts with commas, without blanks)",
-                       quote(extra, qb, sizeof(qb)));
+                       wif_text_quote(extra, qb, sizeof(qb)));
     goto out;
   }
   r.line = lineno;
@@ -317,7 +250,7 @@ wif_rc wif_map_parse(const char *text, size_t len, const char *name,
     }
     if (n > 0 && start[n - 1] == '\r')
       n--;
-    if (!valid_utf8((const unsigned char *)start, n)) {
+    if (!wif_text_utf8_valid((const unsigned char *)start, n)) {
       rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
       goto line_error;
     }
@@ -341,7 +274,7 @@ wif_rc wif_map_parse(const char *text, size_t len, const char *name,
   rc = WIF_OK;
   goto out;
 line_error:
-  prefix_error(err, name, lineno);
+  wif_text_prefix_error(err, name, lineno);
 out:
   wif_map_free(map);
   return rc;

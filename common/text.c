@@ -1,0 +1,70 @@
+/* Small text helpers shared by the line-oriented file parsers. */
+#include "text.h"
+
+#include <string.h>
+
+bool wif_text_utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t len;
+    unsigned cp;
+
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (n - i < len)
+      return false;
+    for (size_t j = 1; j < len; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (s[i + j] & 0x3Fu);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+const char *wif_text_quote(const char *s, char *buf, size_t size) {
+  size_t n = strlen(s);
+
+  if (n < size && n <= WIF_TEXT_QUOTE_MAX)
+    return s;
+  n = WIF_TEXT_QUOTE_MAX < size - 4 ? WIF_TEXT_QUOTE_MAX : size - 4;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  memcpy(buf, s, n);
+  memcpy(buf + n, "...", 4);
+  return buf;
+}
+
+void wif_text_prefix_error(struct wif_error *err, const char *name,
+                           unsigned line) {
+  char msg[WIF_ERROR_MSG_MAX];
+
+  if (err == NULL || name == NULL)
+    return;
+  memcpy(msg, err->msg, sizeof(msg));
+  msg[sizeof(msg) - 1] = '\0';
+  if (line > 0)
+    (void)wif_error_set(err, err->rc, "%s:%u: %s", name, line, msg);
+  else
+    (void)wif_error_set(err, err->rc, "%s: %s", name, msg);
+}

@@ -1,0 +1,25 @@
+/* Small text helpers shared by the line-oriented file parsers. */
+#ifndef WIF_TEXT_H
+#define WIF_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define WIF_TEXT_QUOTE_MAX 64 /* bytes of a value shown in a message */
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+bool wif_text_utf8_valid(const unsigned char *s, size_t n);
+
+/* s itself, or its first WIF_TEXT_QUOTE_MAX bytes (cut on a UTF-8
+ * boundary) and "..." in buf (size > 4), so that a message with a long
+ * value still names the key and the place. */
+const char *wif_text_quote(const char *s, char *buf, size_t size);
+
+/* Prefixes err's message with "name:line: " (or "name: " for line 0);
+ * nothing when err or name is NULL. */
+void wif_text_prefix_error(struct wif_error *err, const char *name,
+                           unsigned line);
+
+#endif
