@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 
 #include "b64url.h"
+#include "file.h"
 #include "jwt.h"
 #include "verify.h"
 
@@ -600,6 +601,32 @@ wif_rc wif_jwks_parse(const char *text, size_t len, const struct wif_log *log,
 out:
   wif_jwks_free(set);
   wif_json_free(doc);
+  return rc;
+}
+
+wif_rc wif_jwks_load_file(const char *provider, const char *path, uid_t owner,
+                          const struct wif_log *log, struct wif_jwks **out,
+                          struct wif_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  struct wif_error ferr;
+  wif_rc rc;
+
+  *out = NULL;
+  wif_error_clear(&ferr);
+  rc =
+      wif_file_read_trusted(path, owner, WIF_JWKS_SIZE_MAX, &text, &len, &ferr);
+  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE)
+    rc = WIF_E_JWKS_UNAVAILABLE;
+  if (rc != WIF_OK) {
+    wif_error_set(err, rc, "provider \"%s\": %s", provider, ferr.msg);
+    goto out;
+  }
+  rc = wif_jwks_parse(text, len, log, out, &ferr);
+  if (rc != WIF_OK)
+    wif_error_set(err, rc, "provider \"%s\": %s: %s", provider, path, ferr.msg);
+out:
+  wif_file_free_buffer(text, len);
   return rc;
 }
 

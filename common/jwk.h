@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 
@@ -56,6 +57,17 @@ void wif_jwk_free(struct wif_jwk *key);
  */
 wif_rc wif_jwks_parse(const char *text, size_t len, const struct wif_log *log,
                       struct wif_jwks **out, struct wif_error *err);
+
+/*
+ * A provider's pinned key set (jwks_file): read with wif_file_read_trusted
+ * (the file and every directory above it owned by owner or root, not
+ * writable by group or others), then wif_jwks_parse. The messages name
+ * the provider and the file. A missing, unreadable or oversized file is
+ * WIF_E_JWKS_UNAVAILABLE; unsafe ownership WIF_E_CONFIG_INSECURE.
+ */
+wif_rc wif_jwks_load_file(const char *provider, const char *path, uid_t owner,
+                          const struct wif_log *log, struct wif_jwks **out,
+                          struct wif_error *err);
 
 /* Wraps one already-parsed key into a set of one (takes ownership of key,
  * also on failure). */

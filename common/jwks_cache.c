@@ -485,28 +485,7 @@ static wif_rc fetch_now(struct wif_jwks_cache *c, const struct wif_provider *p,
 
 static wif_rc load_file(struct wif_jwks_cache *c, const struct wif_provider *p,
                         struct wif_jwks **out, struct wif_error *err) {
-  wif_rc rc;
-  char *text = NULL;
-  size_t len = 0;
-  struct wif_error ferr;
-
-  *out = NULL;
-  wif_error_clear(&ferr);
-  rc = wif_file_read_trusted(p->jwks_file, c->owner, WIF_JWKS_SIZE_MAX, &text,
-                             &len, &ferr);
-  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE)
-    rc = WIF_E_JWKS_UNAVAILABLE;
-  if (rc != WIF_OK) {
-    wif_error_set(err, rc, "provider \"%s\": %s", p->name, ferr.msg);
-    goto out;
-  }
-  rc = wif_jwks_parse(text, len, &c->log, out, &ferr);
-  if (rc != WIF_OK)
-    wif_error_set(err, rc, "provider \"%s\": %s: %s", p->name, p->jwks_file,
-                  ferr.msg);
-out:
-  wif_file_free_buffer(text, len);
-  return rc;
+  return wif_jwks_load_file(p->name, p->jwks_file, c->owner, &c->log, out, err);
 }
 
 /* ---- the policy ---- */

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "file.h"
 #include "verify.h"
 
 /* Without a kid, a token is tried against at most this many keys, so a
@@ -82,31 +81,6 @@ wif_rc wif_validator_set_keys(struct wif_validator *v,
   return WIF_OK;
 }
 
-static wif_rc load_jwks_file(struct wif_validator *v,
-                             const struct wif_provider *p,
-                             struct wif_jwks **out, struct wif_error *err) {
-  char *text = NULL;
-  size_t len = 0;
-  struct wif_error ferr;
-  wif_rc rc;
-
-  rc = wif_file_read_trusted(p->jwks_file, v->owner, WIF_JWKS_SIZE_MAX, &text,
-                             &len, &ferr);
-  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE)
-    rc = WIF_E_JWKS_UNAVAILABLE;
-  if (rc != WIF_OK) {
-    wif_error_set(err, rc, "provider \"%s\": %s", p->name, ferr.msg);
-    goto out;
-  }
-  rc = wif_jwks_parse(text, len, &v->log, out, &ferr);
-  if (rc != WIF_OK)
-    wif_error_set(err, rc, "provider \"%s\": %s: %s", p->name, p->jwks_file,
-                  ferr.msg);
-out:
-  wif_file_free_buffer(text, len);
-  return rc;
-}
-
 /* The provider's keys, borrowed. `refresh` only matters to a loader: keys
  * installed directly or read from a pinned file cannot get any fresher. */
 static wif_rc get_keys(struct wif_validator *v, const struct wif_provider *p,
@@ -129,7 +103,8 @@ static wif_rc get_keys(struct wif_validator *v, const struct wif_provider *p,
                          "provider \"%s\" has no jwks_file, and keys over "
                          "HTTPS are not available here",
                          p->name);
-  rc = load_jwks_file(v, p, &v->keys[i], err);
+  rc = wif_jwks_load_file(p->name, p->jwks_file, v->owner, &v->log, &v->keys[i],
+                          err);
   *out = v->keys[i];
   return rc;
 }
