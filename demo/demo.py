@@ -7,6 +7,7 @@ removed at the end, also when a step fails.
 """
 import argparse
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -28,6 +29,7 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--wifctl", required=True)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     ok = True
     with harness.Host(args.module, args.wifctl,

@@ -13,6 +13,7 @@ named with a random suffix and removed by close(), also after a failure:
 
 Needs root. Nothing is installed and nothing outside these names changes.
 """
+import atexit
 import os
 import secrets
 import shutil
@@ -67,6 +68,9 @@ class Host:
     # ---- setup ----
 
     def open(self):
+        # Also on SIGTERM (a ctest timeout), when the caller turns it into
+        # SystemExit: no account, PAM service or process is left behind.
+        atexit.register(self.close)
         try:
             self._open()
         except BaseException:

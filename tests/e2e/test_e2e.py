@@ -7,6 +7,7 @@ Needs root (accounts, a PAM service, sshd); exits 77 (skipped) otherwise.
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -259,6 +260,7 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--wifctl", required=True)
     ARGS, rest = ap.parse_known_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if os.geteuid() != 0:
         print("test_e2e: needs root (a PAM service, accounts, sshd); skipped")
         return SKIP
