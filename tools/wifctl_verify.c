@@ -720,7 +720,7 @@ int cli_verify(int argc, char **argv, bool debug) {
     if (ret != CLI_EXIT_OK)
       goto out;
   } else {
-    /* Keys over HTTPS through the JWKS cache (issue 4). */
+    /* Keys from jwks_file or over HTTPS, through the key cache. */
     if ((cache = cli_jwks_cache_new(cfg, &log)) == NULL) {
       cli_err("out of memory");
       ret = CLI_EXIT_UNAVAILABLE;
