@@ -244,6 +244,18 @@ class HostIdentityTest(E2E):
             proc.kill()
             proc.wait()
 
+    def test_bad_source_arguments_are_service_errors(self):
+        for name, args in (("gh", "source=github audience=x"),
+                           ("cc", "source=client-credentials"),
+                           ("noaud", "source=azure"),
+                           ("nosrc", "audience=api://x"),
+                           ("both", "source=k8s use_first_pass")):
+            with self.subTest(args=args):
+                svc = self.host.pam_service(name, args)
+                r = self.host.pamtester(svc, self.host.users["db"])
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("Error in service module", r.stderr)
+
     def test_unreachable_source_is_unavailable(self):
         svc = self.host.pam_service(
             "down", "source=gcp endpoint=http://127.0.0.1:%d audience=%s" %
