@@ -111,37 +111,10 @@ wif_rc wif_config_parse(const char *text, size_t len, const char *name,
     goto out;
   }
   while (pos < len) {
-    const char *start = text + pos;
-    const char *nl = memchr(start, '\n', len - pos);
-    size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
-
-    pos += n + (nl != NULL ? 1 : 0);
     lineno++;
-    if (n > WIF_CONFIG_LINE_MAX) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "line is longer than %d bytes", WIF_CONFIG_LINE_MAX);
+    rc = wif_text_next_line(text, len, &pos, WIF_CONFIG_LINE_MAX, line, err);
+    if (rc != WIF_OK)
       goto line_error;
-    }
-    if (memchr(start, '\0', n) != NULL) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
-      goto line_error;
-    }
-    if (n > 0 && start[n - 1] == '\r')
-      n--;
-    if (!wif_text_utf8_valid((const unsigned char *)start, n)) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
-      goto line_error;
-    }
-    for (size_t i = 0; i < n; i++) {
-      unsigned char c = (unsigned char)start[i];
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "control character in line");
-        goto line_error;
-      }
-    }
-    memcpy(line, start, n);
-    line[n] = '\0';
     if ((rc = parse_line(&ps, line, lineno, err)) != WIF_OK)
       goto line_error;
   }

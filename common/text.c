@@ -55,6 +55,34 @@ const char *wif_text_quote(const char *s, char *buf, size_t size) {
   return buf;
 }
 
+wif_rc wif_text_next_line(const char *text, size_t len, size_t *pos, size_t max,
+                          char *line, struct wif_error *err) {
+  const char *start = text + *pos;
+  const char *nl = memchr(start, '\n', len - *pos);
+  size_t n = nl != NULL ? (size_t)(nl - start) : len - *pos;
+
+  *pos += n + (nl != NULL ? 1 : 0);
+  if (n > max)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "line is longer than %zu bytes", max);
+  if (memchr(start, '\0', n) != NULL)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "NUL byte in line");
+  if (n > 0 && start[n - 1] == '\r')
+    n--;
+  if (!wif_text_utf8_valid((const unsigned char *)start, n))
+    return wif_error_set(err, WIF_E_CONFIG_INVALID, "invalid UTF-8");
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)start[i];
+
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "control character in line");
+  }
+  memcpy(line, start, n);
+  line[n] = '\0';
+  return WIF_OK;
+}
+
 void wif_text_prefix_error(struct wif_error *err, const char *name,
                            unsigned line) {
   char msg[WIF_ERROR_MSG_MAX];

@@ -17,6 +17,16 @@ bool wif_text_utf8_valid(const unsigned char *s, size_t n);
  * value still names the key and the place. */
 const char *wif_text_quote(const char *s, char *buf, size_t size);
 
+/*
+ * The next line of a configuration file: text[*pos, len) up to a newline,
+ * copied NUL-terminated into line (which holds max + 1 bytes) without one
+ * trailing CR, and *pos moved past it. WIF_E_CONFIG_INVALID, with the
+ * reason in err, for a line over max bytes, a NUL byte, invalid UTF-8 or
+ * a control character other than tab. Call while *pos < len.
+ */
+wif_rc wif_text_next_line(const char *text, size_t len, size_t *pos, size_t max,
+                          char *line, struct wif_error *err);
+
 /* Prefixes err's message with "name:line: " (or "name: " for line 0);
  * nothing when err or name is NULL. */
 void wif_text_prefix_error(struct wif_error *err, const char *name,
