@@ -699,44 +699,6 @@ static void test_skip_log_sanitized(void **state) {
   free(text);
 }
 
-/* D12: the ROCA-weak key from Wycheproof json_web_key_test (tc7) is
- * refused by its fingerprint; the other 2048-bit keys there pass. */
-static void test_d12_roca(void **state) {
-  char *dir = wif_test_path(WIF_VECTORS_DIR, "wycheproof");
-  char *path = wif_test_path(dir, "json_web_key_test.json");
-  json_error_t jerr;
-  json_t *root = json_load_file(path, 0, &jerr), *g;
-  size_t i;
-  int seen = 0;
-  bool good_checked = false;
-  (void)state;
-
-  assert_non_null(root);
-  json_array_foreach(json_object_get(root, "testGroups"), i, g) {
-    const char *comment = json_string_value(json_object_get(g, "comment"));
-    json_t *pub = json_object_get(g, "public");
-    struct wif_error err;
-
-    if (pub == NULL || comment == NULL)
-      continue;
-    if (strcmp(comment, "jws_rsa_roca_key") == 0) {
-      json_t *k = json_array_get(json_object_get(pub, "keys"), 0);
-      assert_int_equal(parse_one(json_incref(k), &err), WIF_E_KEY_REJECTED);
-      assert_non_null(strstr(err.msg, "ROCA"));
-      seen++;
-    } else if (strcmp(comment, "rs256") == 0 && !good_checked) {
-      json_t *k = json_array_get(json_object_get(pub, "keys"), 0);
-      assert_int_equal(parse_one(json_incref(k), &err), WIF_OK);
-      good_checked = true;
-    }
-  }
-  assert_int_equal(seen, 1);
-  assert_true(good_checked);
-  json_decref(root);
-  free(path);
-  free(dir);
-}
-
 static void test_from_key_and_nulls(void **state) {
   struct wif_json_doc *doc = NULL;
   struct wif_jwk *key = NULL;
@@ -787,7 +749,6 @@ int main(void) {
       cmocka_unit_test(test_d10_b6_alg_hint),
       cmocka_unit_test(test_d11_huge_rsa),
       cmocka_unit_test(test_skip_log_sanitized),
-      cmocka_unit_test(test_d12_roca),
       cmocka_unit_test(test_from_key_and_nulls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

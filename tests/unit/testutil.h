@@ -41,6 +41,10 @@ char *wif_test_signf(const char *kid, const char *alg, const char *fmt, ...)
 /* Three raw segments joined with dots (each already base64url or not). */
 char *wif_test_join(const char *h, const char *p, const char *s);
 
+/* Exit status of a test program that could not run (ctest SKIP_RETURN_CODE):
+ * reported as skipped, never as passed. */
+#define WIF_TEST_SKIP 77
+
 /* A fixed "now" for tests: 2026-01-01T00:00:00Z. */
 #define WIF_TEST_NOW INT64_C(1767225600)
 
