@@ -285,14 +285,16 @@ out:
   return rc;
 }
 
+static const char *config_path(const struct wif_auth_params *params) {
+  return params->config_path != NULL ? params->config_path : WIF_CONFIG_PATH;
+}
+
 static wif_rc load_files(const struct wif_auth_params *params,
                          struct wif_config **out_cfg, struct wif_map **out_map,
                          struct wif_error *err) {
-  const char *path =
-      params->config_path != NULL ? params->config_path : WIF_CONFIG_PATH;
   wif_rc rc;
 
-  rc = wif_config_load(path, params->owner, out_cfg, err);
+  rc = wif_config_load(config_path(params), params->owner, out_cfg, err);
   if (rc == WIF_E_SYSTEM) {
     /* A missing or unreadable config is the administrator's to fix, like
      * an invalid one (PAM_SERVICE_ERR), not a failing system call. */
@@ -327,6 +329,13 @@ static wif_rc make_validator(const struct wif_config *cfg,
   k->v = wif_validator_new(cfg, p->owner, p->log);
   if (k->cache == NULL || k->v == NULL)
     return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  if (p->helper != NULL) {
+    if (wif_jwks_cache_set_helper(k->cache, p->helper, config_path(p)) !=
+        WIF_OK)
+      return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  } else {
+    wif_jwks_cache_set_transport(k->cache, p->http, NULL);
+  }
   wif_validator_set_loader(k->v, wif_jwks_cache_loader, k->cache);
   return WIF_OK;
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "jwks_cache.h"
 #include "log.h"
 
 /* What a front end tells the decision. Everything is borrowed. */
@@ -27,6 +28,12 @@ struct wif_auth_params {
   /* The key cache directory; NULL: the config's cache_dir; "": memory
    * only. wifctl run by a user passes that user's own, never root's. */
   const char *cache_dir;
+  /* How keys that are not on disk are fetched: through the fetch helper
+   * at this path (the module: no network code in its process), or else
+   * in this process through http (wifctl run by a user); neither: keys
+   * come from the disk cache and jwks_file alone. */
+  const char *helper;
+  wif_http_fn http;
 };
 
 /*

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 struct rc_info {
   const char *name;
@@ -88,6 +89,18 @@ static const struct rc_info *rc_lookup(wif_rc rc) {
 const char *wif_rc_name(wif_rc rc) {
   const struct rc_info *info = rc_lookup(rc);
   return info ? info->name : "UNKNOWN";
+}
+
+bool wif_rc_from_name(const char *name, size_t len, wif_rc *out) {
+  for (int i = 0; i < WIF_RC_COUNT; i++) {
+    const char *n = rc_table[i].name;
+
+    if (n != NULL && strlen(n) == len && memcmp(n, name, len) == 0) {
+      *out = (wif_rc)i;
+      return true;
+    }
+  }
+  return false;
 }
 
 const char *wif_rc_describe(wif_rc rc) {

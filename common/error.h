@@ -2,6 +2,7 @@
 #ifndef WIF_ERROR_H
 #define WIF_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -54,6 +55,10 @@ enum wif_rc_class {
 
 /* Stable upper-case reason name ("EXPIRED"); "UNKNOWN" for out of range. */
 const char *wif_rc_name(wif_rc rc);
+
+/* The code whose reason name is the len bytes at name; false when none
+ * is (the fetch helper's answer names its result this way). */
+bool wif_rc_from_name(const char *name, size_t len, wif_rc *out);
 
 /* One-line description for people ("the token has expired"). */
 const char *wif_rc_describe(wif_rc rc);

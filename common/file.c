@@ -81,8 +81,8 @@ static wif_rc open_failed(int dirfd, const char *name, int e, const char *path,
  * checked on the descriptor we then descend from (OpenSSH safe_path_fd,
  * pam_namespace). Returns the open file in *out_fd.
  */
-static wif_rc open_trusted(const char *path, uid_t owner, int *out_fd,
-                           struct wif_error *err) {
+wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
+                             struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   char *copy = NULL;
   char *comp;
@@ -281,7 +281,7 @@ wif_rc wif_file_read_trusted(const char *path, uid_t owner, size_t max_size,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_file_read_trusted: bad call");
     goto out;
   }
-  if ((rc = open_trusted(path, owner, &fd, err)) != WIF_OK)
+  if ((rc = wif_file_open_trusted(path, owner, &fd, err)) != WIF_OK)
     goto out;
   if (fstat(fd, &st) != 0) {
     rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,

@@ -26,6 +26,14 @@ wif_rc wif_file_read_trusted(const char *path, uid_t owner, size_t max_size,
                              struct wif_error *err);
 
 /*
+ * The checks of wif_file_read_trusted without the read: *out_fd is the
+ * file opened read-only (O_NONBLOCK, O_CLOEXEC), for a caller that uses
+ * the very file it checked (a program it executes by descriptor).
+ */
+wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
+                             struct wif_error *err);
+
+/*
  * Reads a whole file with no ownership rules (a token file chosen by the
  * user running wifctl): O_NOFOLLOW is not used, but the file must be
  * regular and at most max_size bytes.

@@ -1,6 +1,7 @@
 /* libcurl transport: the only code that talks to the network. */
 #include "http.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 
 #include <openssl/crypto.h>
 
-#include "curl_api.h"
+#include <curl/curl.h>
+
 #include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000L
@@ -16,10 +18,19 @@
 #define HEADER_LINE_MAX 8192 /* longer response header lines are dropped */
 #define URL_SHOWN_MAX 256
 
-/* libcurl is loaded and initialised by curl_api.c, on the first request
- * of the process, and never unloaded or cleaned up (M1, M2). */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static CURLcode init_result = CURLE_FAILED_INIT;
+static bool initialized;
+
+/* Once per process, never cleaned up (M1, M2). Only the helper and
+ * wifctl link this file: the PAM module holds no network code. */
+static void global_init(void) {
+  init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+  initialized = init_result == CURLE_OK;
+}
+
 bool wif_http_initialized(void) {
-  return wif_curl_api_loaded();
+  return initialized;
 }
 
 /* What the callbacks fill while the transfer runs. */
@@ -30,12 +41,6 @@ struct xfer {
   bool too_large;
   bool nomem;
 };
-
-static void clear_headers(struct wif_http_response *r) {
-  for (size_t i = 0; i < r->n_headers; i++)
-    free(r->headers[i]);
-  r->n_headers = 0;
-}
 
 static void wipe_body(struct wif_http_response *r, size_t cap) {
   if (r->body != NULL) {
@@ -107,7 +112,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
   /* A status line starts a new response (after 100 Continue, or a
    * proxy's CONNECT answer): only the last response's headers count. */
   if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-    clear_headers(r);
+    wif_http_headers_clear(r);
     return n;
   }
   if (len == 0 || len > HEADER_LINE_MAX ||
@@ -160,9 +165,9 @@ static bool header_ok(const char *h) {
 }
 
 /* Applies every option; a failure here is a bug or an old libcurl. */
-static CURLcode configure(const struct wif_curl_api *curl_api, CURL *curl,
-                          const struct wif_http_request *req, struct xfer *x,
-                          struct curl_slist *headers, char *errbuf) {
+static CURLcode configure(CURL *curl, const struct wif_http_request *req,
+                          struct xfer *x, struct curl_slist *headers,
+                          char *errbuf) {
   const char *protocols = req->allow_http ? "http,https" : "https";
   long timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
   long connect = req->connect_timeout_ms > 0        ? req->connect_timeout_ms
@@ -172,7 +177,7 @@ static CURLcode configure(const struct wif_curl_api *curl_api, CURL *curl,
 
 #define SET(opt, val)                                                          \
   do {                                                                         \
-    if ((c = curl_api->easy_setopt(curl, opt, val)) != CURLE_OK)               \
+    if ((c = curl_easy_setopt(curl, opt, val)) != CURLE_OK)                    \
       return c;                                                                \
   } while (0)
   SET(CURLOPT_ERRORBUFFER, errbuf);
@@ -184,8 +189,16 @@ static CURLcode configure(const struct wif_curl_api *curl_api, CURL *curl,
   SET(CURLOPT_SSL_VERIFYPEER, 1L);
   SET(CURLOPT_SSL_VERIFYHOST, 2L);
   SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-  if (req->ca_file != NULL) {
-    /* The provider's anchor alone: the system directory is not added. */
+  if (req->ca_pem != NULL) {
+    /* The anchor as read and checked by the caller: no second open of a
+     * path that may have changed since. */
+    struct curl_blob blob = {(void *)(uintptr_t)req->ca_pem, req->ca_pem_len,
+                             CURL_BLOB_COPY};
+
+    SET(CURLOPT_CAINFO_BLOB, &blob);
+    SET(CURLOPT_CAPATH, (const char *)NULL);
+  } else if (req->ca_file != NULL) {
+    /* The anchor alone: the system directory is not added. */
     SET(CURLOPT_CAINFO, req->ca_file);
     SET(CURLOPT_CAPATH, (const char *)NULL);
   }
@@ -218,11 +231,10 @@ static CURLcode configure(const struct wif_curl_api *curl_api, CURL *curl,
   return c;
 }
 
-static wif_rc transfer_failed(const struct wif_curl_api *curl_api, CURLcode c,
-                              const struct xfer *x, const char *url,
+static wif_rc transfer_failed(CURLcode c, const struct xfer *x, const char *url,
                               long timeout, const char *errbuf,
                               struct wif_error *err) {
-  const char *why = errbuf[0] ? errbuf : curl_api->easy_strerror(c);
+  const char *why = errbuf[0] ? errbuf : curl_easy_strerror(c);
   char reason[CURL_ERROR_SIZE];
 
   if (x->nomem || c == CURLE_OUT_OF_MEMORY)
@@ -246,7 +258,6 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
   struct curl_slist *headers = NULL;
   char errbuf[CURL_ERROR_SIZE];
   char url[URL_SHOWN_MAX];
-  const struct wif_curl_api *curl_api = NULL;
   CURL *curl = NULL;
   CURLcode c;
 
@@ -278,8 +289,8 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_http_perform: bad call");
     goto out;
   }
-  if ((curl_api = wif_curl_api_get(err)) == NULL) {
-    rc = WIF_E_SYSTEM;
+  if (pthread_once(&init_once, global_init) != 0 || init_result != CURLE_OK) {
+    rc = wif_error_set(err, WIF_E_SYSTEM, "libcurl cannot be initialised");
     goto out;
   }
   for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
@@ -290,31 +301,30 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
                          url);
       goto out;
     }
-    if ((n = curl_api->slist_append(headers, req->headers[i])) == NULL) {
+    if ((n = curl_slist_append(headers, req->headers[i])) == NULL) {
       rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", url);
       goto out;
     }
     headers = n;
   }
 
-  if ((curl = curl_api->easy_init()) == NULL) {
+  if ((curl = curl_easy_init()) == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "%s: cannot create a transfer", url);
     goto out;
   }
-  if ((c = configure(curl_api, curl, req, &x, headers, errbuf)) != CURLE_OK) {
+  if ((c = configure(curl, req, &x, headers, errbuf)) != CURLE_OK) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "%s: libcurl refused an option: %s",
-                       url, curl_api->easy_strerror(c));
+                       url, curl_easy_strerror(c));
     goto out;
   }
-  c = curl_api->easy_perform(curl);
+  c = curl_easy_perform(curl);
   if (c != CURLE_OK) {
-    rc = transfer_failed(curl_api, c, &x, url,
-                         req->timeout_ms > 0 ? req->timeout_ms
-                                             : DEFAULT_TIMEOUT_MS,
-                         errbuf, err);
+    rc = transfer_failed(
+        c, &x, url, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS,
+        errbuf, err);
     goto out;
   }
-  if (curl_api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status) !=
+  if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status) !=
       CURLE_OK) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "%s: no status code", url);
     goto out;
@@ -332,43 +342,17 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
   rc = WIF_OK;
 out:
   wipe_body(&resp, x.cap);
-  clear_headers(&resp);
+  wif_http_headers_clear(&resp);
   if (curl != NULL)
-    curl_api->easy_cleanup(curl);
+    curl_easy_cleanup(curl);
   if (headers != NULL)
-    curl_api->slist_free_all(headers);
+    curl_slist_free_all(headers);
   return rc;
 }
 
-const char *wif_http_header(const struct wif_http_response *r,
-                            const char *name) {
-  size_t n;
-
-  if (r == NULL || name == NULL)
-    return NULL;
-  n = strlen(name);
-  for (size_t i = 0; i < r->n_headers; i++) {
-    const char *h = r->headers[i];
-
-    if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
-      h += n + 1;
-      while (*h == ' ' || *h == '\t')
-        h++;
-      return h;
-    }
-  }
-  return NULL;
-}
-
-void wif_http_response_clear(struct wif_http_response *r) {
-  if (r == NULL)
-    return;
-  /* The allocation size is not kept; body_len + 1 bytes were written. */
-  if (r->body != NULL)
-    OPENSSL_cleanse(r->body, r->body_len + 1);
-  free(r->body);
-  r->body = NULL;
-  r->body_len = 0;
-  clear_headers(r);
-  r->status = 0;
+wif_rc wif_http_transport(void *ctx, const struct wif_http_request *req,
+                          struct wif_http_response *out,
+                          struct wif_error *err) {
+  (void)ctx;
+  return wif_http_perform(req, out, err);
 }

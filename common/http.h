@@ -1,4 +1,6 @@
-/* libcurl transport: the only code that talks to the network. */
+/* HTTPS transport (libcurl): the only code that talks to the network.
+ * wif_http_perform lives on the network side (pam_wif-helper and
+ * wifctl); the PAM module links only the response helpers. */
 #ifndef WIF_HTTP_H
 #define WIF_HTTP_H
 
@@ -23,8 +25,11 @@ struct wif_http_request {
   const char *const *headers; /* NULL-terminated "Name: value" lines */
   const char *body;           /* POST body, body_len bytes */
   size_t body_len;
-  bool allow_http;         /* plain http allowed (metadata services) */
-  const char *ca_file;     /* NULL: the system trust store */
+  bool allow_http;     /* plain http allowed (metadata services) */
+  const char *ca_file; /* NULL: the system trust store */
+  const char *ca_pem;  /* or the anchor itself, ca_pem_len bytes of
+                          PEM already read and checked by the caller */
+  size_t ca_pem_len;
   const char *proxy;       /* NULL: direct, whatever the environment */
   long timeout_ms;         /* whole exchange; 0: 5000 */
   long connect_timeout_ms; /* 0: min(timeout, 3000) */
@@ -47,10 +52,16 @@ struct wif_http_response {
  * connection, TLS, DNS and timeout failures, WIF_E_TOO_LARGE when the body
  * passes max_body, WIF_E_CONFIG_INVALID for a URL whose scheme is not
  * allowed. err names the URL (without its query string) and curl's reason.
- * libcurl is initialised once per process, on the first call only.
+ * libcurl is initialised once per process, on the first call only, and
+ * never cleaned up.
  */
 wif_rc wif_http_perform(const struct wif_http_request *req,
                         struct wif_http_response *out, struct wif_error *err);
+
+/* wif_http_perform in the shape of a key cache transport (jwks_cache.h
+ * wif_http_fn); ctx is unused. */
+wif_rc wif_http_transport(void *ctx, const struct wif_http_request *req,
+                          struct wif_http_response *out, struct wif_error *err);
 
 /* Value of the first header called name (case-insensitive), leading
  * whitespace skipped; NULL when absent. Borrowed from r. */
@@ -58,6 +69,9 @@ const char *wif_http_header(const struct wif_http_response *r,
                             const char *name);
 
 void wif_http_response_clear(struct wif_http_response *r);
+
+/* Frees the header lines only. */
+void wif_http_headers_clear(struct wif_http_response *r);
 
 /* True once libcurl has been initialised in this process (tests assert
  * that a warm cache never touches the network). */

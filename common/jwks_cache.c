@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,8 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "discovery.h"
 #include "file.h"
+#include "helper.h"
 
 /* A key set replaced by a refresh, kept alive for the validator. */
 struct retired {
@@ -29,6 +32,8 @@ struct slot {
   int64_t fresh_until;
   int64_t last_attempt; /* this process's last fetch, for the no-disk case */
   char *source;
+  char *text; /* the current set as served, for wif_jwks_cache_export */
+  size_t text_len;
   struct retired *retired; /* earlier sets, newest first */
 };
 
@@ -43,19 +48,16 @@ struct wif_jwks_cache {
   struct slot *slots;
   wif_clock_fn clock;
   void *clock_ctx;
-  wif_http_fn http;
+  wif_http_fn http; /* NULL: no network in this process */
   void *http_ctx;
+  char *helper; /* or the fetch helper, run with helper_config */
+  char *helper_config;
+  int64_t deadline; /* CLOCK_MONOTONIC ms; 0: none beyond http_timeout */
 };
 
 static int64_t wall_clock(void *ctx) {
   (void)ctx;
   return (int64_t)time(NULL);
-}
-
-static wif_rc real_http(void *ctx, const struct wif_http_request *req,
-                        struct wif_http_response *out, struct wif_error *err) {
-  (void)ctx;
-  return wif_http_perform(req, out, err);
 }
 
 struct wif_jwks_cache *wif_jwks_cache_new(const struct wif_config *cfg,
@@ -79,7 +81,6 @@ struct wif_jwks_cache *wif_jwks_cache_new(const struct wif_config *cfg,
     c->log = *log;
   c->dir_state = dir != NULL ? DIR_UNKNOWN : DIR_UNUSABLE;
   c->clock = wall_clock;
-  c->http = real_http;
   return c;
 }
 
@@ -93,6 +94,7 @@ static void slot_clear(struct slot *s) {
     free(r);
   }
   free(s->source);
+  free(s->text);
   memset(s, 0, sizeof(*s));
 }
 
@@ -103,6 +105,8 @@ void wif_jwks_cache_free(struct wif_jwks_cache *c) {
     slot_clear(&c->slots[i]);
   free(c->slots);
   free(c->dir);
+  free(c->helper);
+  free(c->helper_config);
   free(c);
 }
 
@@ -118,19 +122,43 @@ void wif_jwks_cache_set_transport(struct wif_jwks_cache *c, wif_http_fn fn,
                                   void *ctx) {
   if (c == NULL)
     return;
-  c->http = fn != NULL ? fn : real_http;
+  c->http = fn;
   c->http_ctx = fn != NULL ? ctx : NULL;
+}
+
+wif_rc wif_jwks_cache_set_helper(struct wif_jwks_cache *c, const char *helper,
+                                 const char *config_path) {
+  char *h = NULL;
+  char *cf = NULL;
+
+  if (c == NULL || helper == NULL || config_path == NULL)
+    return WIF_E_INTERNAL;
+  if ((h = strdup(helper)) == NULL || (cf = strdup(config_path)) == NULL) {
+    free(h);
+    return WIF_E_NOMEM;
+  }
+  free(c->helper);
+  free(c->helper_config);
+  c->helper = h;
+  c->helper_config = cf;
+  return WIF_OK;
+}
+
+void wif_jwks_cache_set_deadline(struct wif_jwks_cache *c,
+                                 int64_t mono_deadline_ms) {
+  if (c != NULL)
+    c->deadline = mono_deadline_ms;
 }
 
 static int64_t now_of(const struct wif_jwks_cache *c) {
   return c->clock(c->clock_ctx);
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
+/* A deadline of now + ms, never past the cache's own. */
+static int64_t deadline_in(const struct wif_jwks_cache *c, int64_t ms) {
+  int64_t d = wif_clock_mono_ms() + ms;
 
-  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return c->deadline > 0 && c->deadline < d ? c->deadline : d;
 }
 
 /* ---- Cache-Control ---- */
@@ -276,17 +304,17 @@ static bool slot_index(const struct wif_jwks_cache *c,
   return true;
 }
 
-/* Makes keys current. The previous set stays alive (the validator may
- * still hold it) until the cache is freed. Takes keys and source, also on
- * failure. */
-static wif_rc slot_set(struct slot *s, struct wif_jwks *keys, char *source,
-                       int64_t fetched_at, int64_t fresh_until) {
+/* Makes e's set current, taking everything e owns (also on failure).
+ * The previous set stays alive (the validator may still hold it) until
+ * the cache is freed. */
+static wif_rc slot_take(struct slot *s, struct wif_jwks_cache_entry *e) {
+  wif_rc rc = WIF_OK;
+
   if (s->keys != NULL) {
     struct retired *r = malloc(sizeof(*r));
 
     if (r == NULL) {
-      wif_jwks_free(keys);
-      free(source);
+      wif_jwks_cache_entry_clear(e);
       return WIF_E_NOMEM;
     }
     r->keys = s->keys;
@@ -294,18 +322,17 @@ static wif_rc slot_set(struct slot *s, struct wif_jwks *keys, char *source,
     s->retired = r;
   }
   free(s->source);
-  s->keys = keys;
-  s->source = source;
-  s->fetched_at = fetched_at;
-  s->fresh_until = fresh_until;
-  return WIF_OK;
-}
-
-static wif_rc slot_take(struct slot *s, struct wif_jwks_cache_entry *e) {
-  wif_rc rc = slot_set(s, e->keys, e->source, e->fetched_at, e->fresh_until);
-
+  free(s->text);
+  s->keys = e->keys;
+  s->source = e->source;
+  s->text = e->text;
+  s->text_len = e->text_len;
+  s->fetched_at = e->fetched_at;
+  s->fresh_until = e->fresh_until;
   e->keys = NULL;
   e->source = NULL;
+  e->text = NULL;
+  wif_jwks_cache_entry_clear(e);
   return rc;
 }
 
@@ -323,11 +350,11 @@ static bool within_stale(int64_t fetched_at, int64_t fresh_until, int64_t now) {
 
 /* One GET within the fetch's deadline; anything but a complete 200 is an
  * error naming the URL and the status. */
-static wif_rc get(struct wif_jwks_cache *c, const struct wif_provider *p,
+static wif_rc get(struct wif_jwks_cache *c, const char *ca, size_t ca_len,
                   const char *url, int64_t deadline,
                   struct wif_http_response *resp, struct wif_error *err) {
   struct wif_http_request req;
-  int64_t left = deadline - mono_ms();
+  int64_t left = deadline - wif_clock_mono_ms();
   wif_rc rc;
 
   memset(&req, 0, sizeof(req));
@@ -335,10 +362,14 @@ static wif_rc get(struct wif_jwks_cache *c, const struct wif_provider *p,
     return wif_error_set(err, WIF_E_UNAVAILABLE,
                          "no time left within http_timeout for %s", url);
   req.url = url;
-  req.ca_file = p->ca_file;
+  req.ca_pem = ca;
+  req.ca_pem_len = ca_len;
   req.proxy = c->cfg->https_proxy;
   req.timeout_ms = (long)left;
   req.max_body = WIF_HTTP_BODY_MAX;
+  if (c->http == NULL)
+    return wif_error_set(err, WIF_E_UNAVAILABLE,
+                         "no network in this process for %s", url);
   rc = c->http(c->http_ctx, &req, resp, err);
   if (rc != WIF_OK)
     return rc;
@@ -375,14 +406,23 @@ static wif_rc fetch(struct wif_jwks_cache *c, const struct wif_provider *p,
   wif_rc rc = WIF_E_INTERNAL;
   struct wif_http_response resp;
   struct wif_error perr;
-  int64_t deadline = mono_ms() + c->cfg->http_timeout * 1000;
+  int64_t deadline = deadline_in(c, c->cfg->http_timeout * 1000);
   char *disc = NULL;
   char *uri = NULL;
+  char *ca = NULL;
+  size_t ca_len = 0;
   char shown[256];
 
   memset(&resp, 0, sizeof(resp));
   memset(out, 0, sizeof(*out));
   wif_error_clear(&perr);
+  /* The anchor is read once, checked like the config, and handed to the
+   * transport as bytes: a caller-owned CA file would let its owner mint
+   * tokens (N8). */
+  if (p->ca_file != NULL &&
+      (rc = wif_file_read_trusted(p->ca_file, c->owner, WIF_CA_FILE_MAX, &ca,
+                                  &ca_len, err)) != WIF_OK)
+    goto out;
   if (p->jwks_uri != NULL) {
     if ((uri = strdup(p->jwks_uri)) == NULL) {
       rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
@@ -391,7 +431,7 @@ static wif_rc fetch(struct wif_jwks_cache *c, const struct wif_provider *p,
   } else {
     if ((rc = wif_discovery_url(p->issuer, &disc, err)) != WIF_OK)
       goto out;
-    if ((rc = get(c, p, disc, deadline, &resp, err)) != WIF_OK)
+    if ((rc = get(c, ca, ca_len, disc, deadline, &resp, err)) != WIF_OK)
       goto out;
     rc = wif_discovery_parse(resp.body, resp.body_len, p->issuer, &uri, &perr);
     if (rc != WIF_OK) {
@@ -401,7 +441,7 @@ static wif_rc fetch(struct wif_jwks_cache *c, const struct wif_provider *p,
     }
     wif_http_response_clear(&resp);
   }
-  if ((rc = get(c, p, uri, deadline, &resp, err)) != WIF_OK)
+  if ((rc = get(c, ca, ca_len, uri, deadline, &resp, err)) != WIF_OK)
     goto out;
   rc = wif_jwks_parse(resp.body, resp.body_len, &c->log, &out->keys, &perr);
   if (rc != WIF_OK) {
@@ -422,6 +462,7 @@ out:
   if (rc != WIF_OK)
     fetched_clear(out);
   wif_http_response_clear(&resp);
+  wif_file_free_buffer(ca, ca_len);
   free(disc);
   free(uri);
   return rc;
@@ -457,22 +498,32 @@ static wif_rc fetch_now(struct wif_jwks_cache *c, const struct wif_provider *p,
                         struct slot *s, const char *path, int lock_fd,
                         int64_t now, struct wif_error *err) {
   struct fetched f;
+  struct wif_jwks_cache_entry e;
   struct wif_error aerr;
   wif_rc rc;
 
+  memset(&e, 0, sizeof(e));
   wif_error_clear(&aerr);
   s->last_attempt = now;
-  if (lock_fd >= 0 && wif_jwks_store_attempt_set(lock_fd, now, &aerr) != WIF_OK)
+  if (lock_fd >= 0 &&
+      wif_jwks_store_attempt_set(lock_fd, now, NULL, &aerr) != WIF_OK)
     wif_log(&c->log, LOG_WARNING, "provider \"%s\": %s", p->name, aerr.msg);
   wif_log(&c->log, LOG_DEBUG, "provider \"%s\": fetching keys", p->name);
   rc = fetch(c, p, &f, err);
-  if (rc != WIF_OK)
+  if (rc != WIF_OK) {
+    if (lock_fd >= 0)
+      (void)wif_jwks_store_attempt_set(lock_fd, now, err->msg, &aerr);
     return rc;
+  }
   store(c, p, path, &f, now);
-  rc = slot_set(s, f.keys, f.source, now, now + f.fresh_for);
-  f.keys = NULL;
-  f.source = NULL;
-  fetched_clear(&f);
+  e.keys = f.keys;
+  e.source = f.source;
+  e.text = f.text;
+  e.text_len = f.len;
+  e.fetched_at = now;
+  e.fresh_until = now + f.fresh_for;
+  memset(&f, 0, sizeof(f));
+  rc = slot_take(s, &e);
   if (rc != WIF_OK)
     return wif_error_set(err, rc, "out of memory");
   wif_log(&c->log, LOG_INFO,
@@ -530,7 +581,10 @@ static bool serves(const struct slot *s, const struct wif_jwks_cache_entry *e,
 }
 
 static long lock_wait_ms(const struct wif_jwks_cache *c) {
-  return (long)(c->cfg->http_timeout * 1000 + WIF_JWKS_LOCK_WAIT_EXTRA_MS);
+  int64_t ms = c->cfg->http_timeout * 1000 + WIF_JWKS_LOCK_WAIT_EXTRA_MS;
+  int64_t left = deadline_in(c, ms) - wif_clock_mono_ms();
+
+  return (long)(left > 0 ? left : 0);
 }
 
 /*
@@ -580,6 +634,7 @@ static wif_rc load_network(struct wif_jwks_cache *c,
   bool cooling;
   int64_t now = now_of(c);
   int64_t attempt = 0;
+  char last_failure[WIF_ERROR_MSG_MAX / 2] = "";
 
   memset(&e, 0, sizeof(e));
   wif_error_clear(&lerr);
@@ -610,7 +665,8 @@ static wif_rc load_network(struct wif_jwks_cache *c,
         rc = slot_take(s, &e);
         goto out;
       }
-      (void)wif_jwks_store_attempt_get(fd, &attempt);
+      (void)wif_jwks_store_attempt_get(fd, &attempt, last_failure,
+                                       sizeof(last_failure));
     } else if (rc == WIF_E_UNAVAILABLE) {
       wif_log(&c->log, LOG_WARNING, "provider \"%s\": %s", p->name, lerr.msg);
     } else {
@@ -626,6 +682,20 @@ static wif_rc load_network(struct wif_jwks_cache *c,
       attempt > 0 && attempt <= now && now - attempt < WIF_JWKS_REFRESH_MIN &&
       ((have && within_stale(e.fetched_at, e.fresh_until, now)) ||
        (s->keys != NULL && within_stale(s->fetched_at, s->fresh_until, now)));
+  /* With nothing to serve, a failed fetch still holds off the next one
+   * for a while: a caller looping on logins must not make us flood the
+   * issuer. */
+  if (!cooling && last_failure[0] != '\0' && attempt <= now &&
+      now - attempt < WIF_JWKS_RETRY_EMPTY) {
+    char why[WIF_ERROR_MSG_MAX];
+
+    (void)snprintf(why, sizeof(why),
+                   "the last fetch, %" PRId64 " s ago, failed (%s); the "
+                   "next may start %d s after it",
+                   now - attempt, last_failure, WIF_JWKS_RETRY_EMPTY);
+    rc = fall_back(c, p, s, &e, have, now, why, err);
+    goto out;
+  }
   if (cooling) {
     if (refresh && is_fresh(s->fetched_at, s->fresh_until, now)) {
       /* Nothing newer on disk: the caller's kid stays unknown. */
@@ -656,6 +726,106 @@ out:
   return rc;
 }
 
+/* A CA file the provider trusts for HTTPS is refused on every login when
+ * it is not trusted itself, cached keys or not. */
+static wif_rc check_ca_file(const struct wif_jwks_cache *c,
+                            const struct wif_provider *p,
+                            struct wif_error *err) {
+  int fd = -1;
+  wif_rc rc = wif_file_open_trusted(p->ca_file, c->owner, &fd, err);
+
+  if (fd >= 0)
+    (void)close(fd);
+  if (rc == WIF_E_SYSTEM)
+    rc = err != NULL ? (err->rc = WIF_E_CONFIG_INVALID) : WIF_E_CONFIG_INVALID;
+  return rc;
+}
+
+/* Runs the helper and parses the set it hands over like a cache file. */
+static wif_rc helper_entry(struct wif_jwks_cache *c,
+                           const struct wif_provider *p,
+                           enum wif_helper_keys_mode mode,
+                           struct wif_jwks_cache_entry *out,
+                           struct wif_error *err) {
+  struct wif_error derr;
+  char *text = NULL;
+  size_t len = 0;
+  long timeout = (long)(c->cfg->http_timeout * 1000 + WIF_HELPER_START_MS);
+  wif_rc rc;
+
+  rc = wif_helper_keys(c->helper, c->helper_config, p->name, mode, timeout,
+                       &c->log, &text, &len, err);
+  if (rc != WIF_OK)
+    return rc;
+  wif_error_clear(&derr);
+  rc = wif_jwks_store_decode(text, len, p, out, &derr);
+  if (rc != WIF_OK && rc != WIF_E_NOMEM)
+    rc = wif_error_set(err, WIF_E_JWKS_UNAVAILABLE,
+                       "the fetch helper's answer is unusable: %s", derr.msg);
+  wif_helper_free(text, len);
+  return rc;
+}
+
+/*
+ * The module's way: what the disk holds serves when it can; otherwise the
+ * fetch helper runs the policy above in a process of its own (it alone
+ * takes the lock and writes the cache) and hands back the current set,
+ * which is parsed here like any cache file.
+ */
+static wif_rc load_via_helper(struct wif_jwks_cache *c,
+                              const struct wif_provider *p, struct slot *s,
+                              bool refresh, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_jwks_cache_entry e;
+  struct wif_jwks_cache_entry h;
+  struct wif_error herr;
+  char *path = NULL;
+  char *lock = NULL;
+  bool have;
+  int64_t now = now_of(c);
+
+  memset(&e, 0, sizeof(e));
+  memset(&h, 0, sizeof(h));
+  wif_error_clear(&herr);
+  if (s->keys == NULL)
+    refresh = false;
+  if (!refresh && s->keys != NULL &&
+      is_fresh(s->fetched_at, s->fresh_until, now))
+    return WIF_OK;
+  if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
+    goto out;
+  have = read_entry(c, p, path, &e);
+  if (have && serves(s, &e, refresh, now)) {
+    rc = slot_take(s, &e);
+    goto out;
+  }
+  rc = helper_entry(c, p,
+                    refresh ? WIF_HELPER_KEYS_REFRESH : WIF_HELPER_KEYS_LOAD,
+                    &h, &herr);
+  if (rc == WIF_OK) {
+    now = now_of(c);
+    if (within_stale(h.fetched_at, h.fresh_until, now)) {
+      rc = slot_take(s, &h);
+      if (rc != WIF_OK)
+        wif_error_set(err, rc, "out of memory");
+      goto out;
+    }
+    rc = wif_error_set(&herr, WIF_E_JWKS_UNAVAILABLE,
+                       "the fetch helper handed over keys past their use");
+  }
+  if (rc == WIF_E_NOMEM) {
+    wif_error_set(err, rc, "out of memory");
+    goto out;
+  }
+  rc = fall_back(c, p, s, &e, have, now, herr.msg, err);
+out:
+  wif_jwks_cache_entry_clear(&e);
+  wif_jwks_cache_entry_clear(&h);
+  free(path);
+  free(lock);
+  return rc;
+}
+
 wif_rc wif_jwks_cache_loader(void *cache, const struct wif_provider *p,
                              bool refresh, struct wif_jwks **out,
                              struct wif_error *err) {
@@ -681,10 +851,34 @@ wif_rc wif_jwks_cache_loader(void *cache, const struct wif_provider *p,
     *out = s->keys;
     return WIF_OK;
   }
-  rc = load_network(c, p, s, refresh, err);
+  if (p->ca_file != NULL && (rc = check_ca_file(c, p, err)) != WIF_OK)
+    return rc;
+  if (c->helper != NULL)
+    rc = load_via_helper(c, p, s, refresh, err);
+  else
+    rc = load_network(c, p, s, refresh, err);
   if (rc == WIF_OK)
     *out = s->keys;
   return rc;
+}
+
+wif_rc wif_jwks_cache_export(struct wif_jwks_cache *c,
+                             const struct wif_provider *p, char **out,
+                             size_t *out_len, struct wif_error *err) {
+  const struct slot *s;
+  size_t i;
+
+  *out = NULL;
+  *out_len = 0;
+  if (!slot_index(c, p, &i))
+    return wif_error_set(err, WIF_E_INTERNAL, "unknown provider");
+  s = &c->slots[i];
+  if (s->keys == NULL || s->text == NULL || s->source == NULL)
+    return wif_error_set(err, WIF_E_JWKS_UNAVAILABLE,
+                         "provider \"%s\": no fetched keys to hand over",
+                         p->name);
+  return wif_jwks_store_encode(p, s->source, s->fetched_at, s->fresh_until,
+                               s->text, s->text_len, out, out_len, err);
 }
 
 /* fetch and revoke: the lock (when there is a directory), then a fetch
@@ -707,6 +901,15 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
     goto out;
   }
   s = &c->slots[i];
+  if (c->helper != NULL) {
+    struct wif_jwks_cache_entry e;
+
+    rc = helper_entry(
+        c, p, drop ? WIF_HELPER_KEYS_REVOKE : WIF_HELPER_KEYS_FETCH, &e, err);
+    if (rc == WIF_OK && (rc = slot_take(s, &e)) != WIF_OK)
+      wif_error_set(err, rc, "out of memory");
+    goto out;
+  }
   if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
     goto out;
   if (lock != NULL) {
@@ -727,7 +930,10 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
     /* Sets already handed out stay alive until the cache is freed, but
      * are never served again. */
     if (s->keys != NULL) {
-      rc = slot_set(s, NULL, NULL, 0, 0);
+      struct wif_jwks_cache_entry none;
+
+      memset(&none, 0, sizeof(none));
+      rc = slot_take(s, &none);
       if (rc != WIF_OK) {
         wif_error_set(err, rc, "out of memory");
         goto out;

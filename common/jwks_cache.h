@@ -51,6 +51,8 @@
 #define WIF_JWKS_REFRESH_MIN 60
 #define WIF_JWKS_STALE_MAX 86400
 #define WIF_JWKS_LOCK_WAIT_EXTRA_MS 2000 /* beyond http_timeout */
+#define WIF_CA_FILE_MAX (1024 * 1024)    /* a provider's ca_file */
+#define WIF_JWKS_RETRY_EMPTY 10 /* s between failed fetches with no keys */
 
 struct wif_jwks_cache; /* opaque; single-threaded, one per config */
 
@@ -123,9 +125,40 @@ typedef wif_rc (*wif_http_fn)(void *ctx, const struct wif_http_request *req,
                               struct wif_http_response *out,
                               struct wif_error *err);
 
-/* Replaces wif_http_perform (unit tests). fn NULL restores it. */
+/*
+ * How keys not on disk are fetched. A new cache has no way to fetch (a
+ * fetch is WIF_E_UNAVAILABLE, "no network in this process"): the PAM
+ * module never loads network code. Front ends with network code set the
+ * transport (wif_http_perform: pam_wif-helper, wifctl run by a user; a
+ * fake in unit tests); the module sets the helper instead.
+ */
 void wif_jwks_cache_set_transport(struct wif_jwks_cache *c, wif_http_fn fn,
                                   void *ctx);
+
+/*
+ * Fetches through the helper program (helper.h) with config_path: when
+ * the disk has no set that serves, the helper takes the lock, applies the
+ * whole policy above, writes the cache and hands the current set back; it
+ * is parsed here like a cache file. The cache never takes the lock
+ * itself then, so a caller who stops this process holds up nobody. Both
+ * strings are copied. WIF_E_NOMEM.
+ */
+wif_rc wif_jwks_cache_set_helper(struct wif_jwks_cache *c, const char *helper,
+                                 const char *config_path);
+
+/* Lock waits and fetches end by this CLOCK_MONOTONIC time (ms); the
+ * helper sets its own so that the module's wait covers it. */
+void wif_jwks_cache_set_deadline(struct wif_jwks_cache *c,
+                                 int64_t mono_deadline_ms);
+
+/*
+ * p's current set in the cache file format (jwks_store.h), as a new
+ * string: what the helper hands to the module. WIF_E_JWKS_UNAVAILABLE
+ * when nothing fetched is loaded.
+ */
+wif_rc wif_jwks_cache_export(struct wif_jwks_cache *c,
+                             const struct wif_provider *p, char **out,
+                             size_t *out_len, struct wif_error *err);
 
 /*
  * Freshness in seconds from a response's Cache-Control header lines:

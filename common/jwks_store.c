@@ -18,11 +18,13 @@
 #include "file.h"
 #include "json.h"
 #include "jwks_cache.h"
+#include "log.h"
 
 #define STORE_VERSION 1
 #define HASH_DOMAIN "pam_wif jwks cache v1\n"
 #define LOCK_POLL_NS 10000000L /* 10 ms */
-#define ATTEMPT_MAX 32         /* bytes of the recorded timestamp */
+#define ATTEMPT_MAX 1024       /* the recorded time and the last failure */
+#define ATTEMPT_FAILED " failed: "
 
 void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e) {
   if (e == NULL)
@@ -30,6 +32,7 @@ void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e) {
   wif_jwks_free(e->keys);
   free(e->source);
   free(e->path);
+  free(e->text);
   memset(e, 0, sizeof(*e));
 }
 
@@ -284,6 +287,11 @@ wif_rc wif_jwks_store_decode(const char *text, size_t len,
     wif_error_set(err, rc, "the key set is unusable: %s", perr.msg);
     goto out;
   }
+  if ((e.text = strndup(s, slen)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  e.text_len = slen;
   *out = e;
   memset(&e, 0, sizeof(e));
   rc = WIF_OK;
@@ -408,28 +416,49 @@ void wif_jwks_store_unlock(int *fd) {
   *fd = -1;
 }
 
-bool wif_jwks_store_attempt_get(int fd, int64_t *out) {
+bool wif_jwks_store_attempt_get(int fd, int64_t *out, char *why,
+                                size_t why_size) {
   char buf[ATTEMPT_MAX];
   ssize_t n;
   char *end;
+  char *nl;
   long long v;
 
   *out = 0;
+  if (why_size > 0)
+    why[0] = '\0';
   n = pread(fd, buf, sizeof(buf) - 1, 0);
   if (n <= 0)
     return false;
   buf[n] = '\0';
+  if ((nl = strchr(buf, '\n')) == NULL || nl[1] != '\0' || buf[0] < '0' ||
+      buf[0] > '9')
+    return false;
+  *nl = '\0';
   errno = 0;
   v = strtoll(buf, &end, 10);
-  if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') || v <= 0)
+  if (errno != 0 || end == buf || v <= 0)
+    return false;
+  if (strncmp(end, ATTEMPT_FAILED, strlen(ATTEMPT_FAILED)) == 0)
+    wif_log_sanitize(end + strlen(ATTEMPT_FAILED),
+                     strlen(end + strlen(ATTEMPT_FAILED)), why, why_size);
+  else if (*end != '\0')
     return false;
   *out = (int64_t)v;
   return true;
 }
 
-wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, struct wif_error *err) {
+wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, const char *failure,
+                                  struct wif_error *err) {
   char buf[ATTEMPT_MAX];
-  int n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", t);
+  char shown[ATTEMPT_MAX / 2];
+  int n;
+
+  if (failure != NULL)
+    wif_log_sanitize(failure, strlen(failure), shown, sizeof(shown));
+  n = snprintf(buf, sizeof(buf), "%" PRId64 "%s%s\n", t,
+               failure != NULL ? ATTEMPT_FAILED : "",
+               failure != NULL ? shown : "");
 
   if (n <= 0 || (size_t)n >= sizeof(buf))
     return wif_error_set(err, WIF_E_INTERNAL, "bad timestamp");

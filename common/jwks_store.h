@@ -22,6 +22,9 @@ struct wif_jwks_cache_entry {
   int64_t fresh_until; /* 0 for a jwks_file */
   char *source;        /* URL or jwks_file path */
   char *path;          /* the cache file; NULL for a jwks_file */
+  char *text;          /* the JWKS as served, text_len bytes; NULL for a
+                          jwks_file */
+  size_t text_len;
 };
 
 void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e);
@@ -86,11 +89,15 @@ wif_rc wif_jwks_store_lock(const char *path, uid_t owner, long wait_ms,
 /* Releases and closes; *fd becomes -1. A negative *fd does nothing. */
 void wif_jwks_store_unlock(int *fd);
 
-/* When the last fetch started, as recorded in the locked file; false when
- * nothing (or garbage) is recorded. */
-bool wif_jwks_store_attempt_get(int fd, int64_t *out);
+/* When the last fetch started, as recorded in the locked file, and in
+ * why (sanitized; "" when it did not fail or is still running) why it
+ * failed; false when nothing (or garbage) is recorded. */
+bool wif_jwks_store_attempt_get(int fd, int64_t *out, char *why,
+                                size_t why_size);
 
-/* Records that a fetch starts at t (before the request, J10). */
-wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, struct wif_error *err);
+/* Records that a fetch starts at t (before the request, J10), or, with a
+ * failure message, that the one started at t failed and why. */
+wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, const char *failure,
+                                  struct wif_error *err);
 
 #endif

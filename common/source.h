@@ -54,11 +54,13 @@ struct wif_source_opts {
   const char *key_file;       /* for an RFC 7523 client assertion */
   const char *ca_file;        /* trust anchor for https (NULL: system) */
   /*
-   * Host identity mode (pam_wif): an exec: program must be an absolute
-   * path owned by root and not writable by group or others, and so must
-   * every directory above it (SECURITY-CASES L1).
+   * Host identity mode (pam_wif-helper and the module): an exec:
+   * program must be an absolute path owned by root and not writable by
+   * group or others, and so must every directory above it (L1); it then
+   * runs as root in a clean start (subprocess.h). file: and k8s token files
+   * must pass the trusted-file checks for the effective uid (N8).
    */
-  bool trusted_exec;
+  bool trusted;
   long timeout_ms; /* one HTTP exchange or exec run; 0: default */
   long budget_ms;  /* the whole fetch with retries; 0: the source's default
                       (azure 70 s for 410, others 20 s) */
@@ -107,6 +109,14 @@ void wif_source_opts_from_env(struct wif_source_opts *o);
 wif_rc wif_source_fetch(const struct wif_source_opts *o,
                         const struct wif_log *log, char **out_token,
                         int64_t *out_exp, struct wif_error *err);
+
+/*
+ * file: and k8s alone, as wif_source_fetch does them: the part of the
+ * sources that needs no network code (the module's host identity mode).
+ */
+wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
+                             const struct wif_log *log, char **out_token,
+                             int64_t *out_exp, struct wif_error *err);
 
 /* Wipes and frees a token from wif_source_fetch; NULL does nothing. */
 void wif_source_token_free(char *token);

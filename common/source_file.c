@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "jwt.h"
@@ -25,7 +26,11 @@ wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
                          what);
   wif_error_clear(&ferr);
   /* "\r\n" after the largest token is still accepted. */
-  rc = wif_file_read(path, WIF_TOKEN_MAX + 2, &buf, &len, &ferr);
+  if (o->trusted)
+    rc = wif_file_read_trusted(path, geteuid(), WIF_TOKEN_MAX + 2, &buf, &len,
+                               &ferr);
+  else
+    rc = wif_file_read(path, WIF_TOKEN_MAX + 2, &buf, &len, &ferr);
   if (rc == WIF_E_TOO_LARGE) {
     rc = wif_error_set(err, WIF_E_TOKEN_UNAVAILABLE,
                        "%s: %s is larger than a token (%d bytes)", what, path,
@@ -33,8 +38,9 @@ wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
     goto out;
   }
   if (rc != WIF_OK) {
-    rc = wif_error_set(err, rc == WIF_E_NOMEM ? rc : WIF_E_TOKEN_UNAVAILABLE,
-                       "%s: %s", what, ferr.msg);
+    if (rc != WIF_E_NOMEM && rc != WIF_E_CONFIG_INSECURE)
+      rc = WIF_E_TOKEN_UNAVAILABLE;
+    rc = wif_error_set(err, rc, "%s: %s", what, ferr.msg);
     goto out;
   }
   /* Only a warning: the owner may mean it (a shared pod volume). */

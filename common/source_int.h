@@ -22,9 +22,6 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
 wif_rc wif_source_github_fetch(const struct wif_source_opts *o,
                                const struct wif_log *log, char **out_token,
                                int64_t *out_exp, struct wif_error *err);
-wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
-                             const struct wif_log *log, char **out_token,
-                             int64_t *out_exp, struct wif_error *err);
 wif_rc wif_source_exec_fetch(const struct wif_source_opts *o,
                              const struct wif_log *log, char **out_token,
                              int64_t *out_exp, struct wif_error *err);

@@ -23,13 +23,10 @@
 #include <security/pam_ext.h>
 
 #include "auth.h"
+#include "helper.h"
 #include "jwt.h"
 #include "prompt.h"
 #include "source.h"
-
-/* Host identity mode: the whole fetch, retries included, stays well inside
- * sshd's LoginGraceTime and a person's patience at a sudo prompt. */
-#define SOURCE_BUDGET_MS 20000L
 
 static const char *const env_names[] = {
     "WIF_PROVIDER", "WIF_SUBJECT", "WIF_ISSUER", "WIF_EXPIRES", "WIF_GRANT"};
@@ -45,6 +42,7 @@ struct args {
   const char *audience;
   const char *client_id;
   const char *endpoint;
+  const char *helper; /* the fetch helper; NULL: WIF_HELPER_PATH */
 };
 
 /* A token being read; buf holds size bytes, all wiped on clear. */
@@ -123,14 +121,17 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
       a->client_id = arg + 10;
     } else if (strncmp(arg, "endpoint=", 9) == 0 && arg[9] != '\0') {
       a->endpoint = arg + 9;
+    } else if (strncmp(arg, "helper=", 7) == 0 && arg[7] == '/') {
+      a->helper = arg + 7;
     } else {
       char shown[96];
 
       /* A typo must never weaken anything: refuse to run (H5). */
       wif_log_sanitize(arg, strlen(arg), shown, sizeof(shown));
       pam_syslog(pamh, LOG_ERR, "unknown or invalid argument \"%s\"%s", shown,
-                 strncmp(arg, "config=", 7) == 0
-                     ? " (config= needs an absolute path)"
+                 strncmp(arg, "config=", 7) == 0 ||
+                         strncmp(arg, "helper=", 7) == 0
+                     ? " (needs an absolute path)"
                      : "");
       return PAM_SERVICE_ERR;
     }
@@ -160,6 +161,7 @@ static void make_params(pam_handle_t *pamh, const struct args *a,
   p->log_decision = true;
   p->service = service;
   p->now = (int64_t)time(NULL);
+  p->helper = a->helper != NULL ? a->helper : WIF_HELPER_PATH;
 }
 
 /* Core result -> PAM code (DESIGN.md, "The PAM module"). */
@@ -293,10 +295,12 @@ static int first_pass_token(pam_handle_t *pamh, struct token *t,
 }
 
 /*
- * Host identity mode: the host's own token, through the same core as
- * `wifctl token`. Nothing comes from the environment (whoever runs su
- * controls it), an exec: program must be root's (L1), and the fetch has a
- * fixed time budget. The token is validated like any other (K5).
+ * Host identity mode: the host's own token. Token files are read here
+ * under the trusted-file rule; metadata services and exec: programs are
+ * reached through the fetch helper, so no network code and no program of
+ * root's runs in this process or with its caller's state. Nothing comes
+ * from the environment (whoever runs su controls it). The token is
+ * validated like any other (K5).
  */
 static int source_token(const struct args *a, const struct wif_log *log,
                         struct token *t, struct intake_failure *why) {
@@ -309,13 +313,16 @@ static int source_token(const struct args *a, const struct wif_log *log,
 
   wif_source_opts_init(&o);
   rc = wif_source_parse(a->source, &o, &err);
-  if (rc == WIF_OK) {
-    o.audience = a->audience;
-    o.client_id = a->client_id;
-    o.endpoint = a->endpoint;
-    o.trusted_exec = true;
-    o.budget_ms = SOURCE_BUDGET_MS;
-    rc = wif_source_fetch(&o, log, &token, &exp, &err);
+  if (rc == WIF_OK && (o.kind == WIF_SOURCE_FILE || o.kind == WIF_SOURCE_K8S)) {
+    o.trusted = true;
+    rc = wif_source_file_fetch(&o, log, &token, &exp, &err);
+  } else if (rc == WIF_OK) {
+    struct wif_helper_token_request req = {a->source, a->audience, a->client_id,
+                                           a->endpoint};
+
+    rc = wif_helper_token(a->helper, &req,
+                          WIF_HELPER_TOKEN_BUDGET_MS + WIF_HELPER_START_MS, log,
+                          &token, &exp, &err);
   }
   if (rc != WIF_OK) {
     ret = pam_code(rc);

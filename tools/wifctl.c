@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "file.h"
+#include "helper.h"
 #include "jwt.h"
 #include "wifctl_source.h"
 
@@ -25,7 +26,7 @@
 #define CLI_TOKEN_READ_MAX (WIF_TOKEN_MAX + 2)
 
 static void main_help(FILE *f) {
-  fputs("Usage: wifctl [--debug] COMMAND [OPTIONS] [ARGS]\n"
+  fputs("Usage: wifctl [--debug] [--helper PATH] COMMAND [OPTIONS] [ARGS]\n"
         "       wifctl --help | --version | help [COMMAND]\n"
         "\n"
         "Validates workload identity tokens (OAuth 2.0 / OIDC JWTs) as the\n"
@@ -46,6 +47,8 @@ static void main_help(FILE *f) {
         "\n"
         "Options:\n"
         "  --debug      log debugging details to standard error\n"
+        "  --helper PATH  the fetch helper that fetches keys into root's\n"
+        "               cache (default $WIF_HELPER, else " WIF_HELPER_PATH ")\n"
         "  -h, --help   show this help\n"
         "  --version    show the version\n"
         "\n"
@@ -60,6 +63,16 @@ static void main_help(FILE *f) {
         "     configured jwks_file that is missing or unusable), or a local\n"
         "     resource failed (out of memory, a failed system call)\n",
         f);
+}
+
+static const char *helper_option;
+
+const char *cli_helper_path(void) {
+  const char *env = secure_getenv("WIF_HELPER");
+
+  if (helper_option != NULL)
+    return helper_option;
+  return env != NULL && env[0] != '\0' ? env : WIF_HELPER_PATH;
 }
 
 static void main_usage(void) {
@@ -344,6 +357,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                        {"version", no_argument, NULL, 'V'},
                                        {"debug", no_argument, NULL, 'd'},
+                                       {"helper", required_argument, NULL, 'H'},
                                        {NULL, 0, NULL, 0}};
   bool debug = false;
   const char *cmd;
@@ -361,6 +375,9 @@ int main(int argc, char **argv) {
       return CLI_EXIT_OK;
     case 'd':
       debug = true;
+      break;
+    case 'H':
+      helper_option = optarg;
       break;
     default: {
       char name[64];

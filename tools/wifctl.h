@@ -68,14 +68,19 @@ void cli_check_help(FILE *f);
 int cli_jwks(int argc, char **argv, bool debug);
 void cli_jwks_help(FILE *f);
 
+/* The fetch helper: --helper, else $WIF_HELPER, else WIF_HELPER_PATH. */
+const char *cli_helper_path(void);
+
 /* The JWKS cache wifctl uses (tools/wifctl_jwks.c): root gets cfg's
- * cache_dir, any other user their own $XDG_CACHE_HOME/pam_wif (default
- * ~/.cache/pam_wif) or, when that cannot be made, none. cfg and log are
- * borrowed and must outlive it; free with wif_jwks_cache_free. NULL on
- * ENOMEM. */
+ * cache_dir, written only by the fetch helper (run with config_path), so
+ * that root's cache has one writer; any other user their own
+ * $XDG_CACHE_HOME/pam_wif (default ~/.cache/pam_wif), or none when that
+ * cannot be made, fetched in this process. cfg and log are borrowed and
+ * must outlive it; free with wif_jwks_cache_free. NULL on ENOMEM. */
 struct wif_config;
 struct wif_jwks_cache;
 struct wif_jwks_cache *cli_jwks_cache_new(const struct wif_config *cfg,
+                                          const char *config_path,
                                           const struct wif_log *log);
 
 /* The key cache directory of a caller that is not root

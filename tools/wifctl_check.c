@@ -180,7 +180,8 @@ static void check_remote_keys(struct check *c, struct wif_jwks_cache *cache,
 }
 
 static void check_keys(struct check *c, const struct wif_config *cfg,
-                       uid_t owner, const struct wif_log *log) {
+                       const char *config_path, uid_t owner,
+                       const struct wif_log *log) {
   struct wif_jwks_cache *cache = NULL;
 
   for (size_t i = 0; i < cfg->n_providers; i++) {
@@ -193,7 +194,7 @@ static void check_keys(struct check *c, const struct wif_config *cfg,
 
     if (p->jwks_file == NULL) {
       if (cache == NULL)
-        cache = cli_jwks_cache_new(cfg, log);
+        cache = cli_jwks_cache_new(cfg, config_path, log);
       check_remote_keys(c, cache, p);
       continue;
     }
@@ -284,7 +285,7 @@ int cli_check(int argc, char **argv, bool debug) {
     check_accounts(&c, map);
     check_unused(&c, cfg, map);
   }
-  check_keys(&c, cfg, owner, &log);
+  check_keys(&c, cfg, path, owner, &log);
 out:
   if (!c.quiet || c.errors + c.warnings > 0)
     printf("%u error(s), %u warning(s)\n", c.errors, c.warnings);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "jwk.h"
 #include "jwks_cache.h"
 
@@ -112,17 +113,27 @@ char *cli_user_cache_dir(const struct wif_log *log) {
 }
 
 struct wif_jwks_cache *cli_jwks_cache_new(const struct wif_config *cfg,
+                                          const char *config_path,
                                           const struct wif_log *log) {
   struct wif_jwks_cache *c;
   char *dir;
 
   /* Only root may read or write root's cache; anyone else gets their own,
    * so that a user can never plant keys for the module. */
-  if (geteuid() == 0)
-    return wif_jwks_cache_new(cfg, cfg->cache_dir, 0, log);
+  if (geteuid() == 0) {
+    c = wif_jwks_cache_new(cfg, cfg->cache_dir, 0, log);
+    if (c != NULL && wif_jwks_cache_set_helper(c, cli_helper_path(),
+                                               config_path) != WIF_OK) {
+      wif_jwks_cache_free(c);
+      c = NULL;
+    }
+    return c;
+  }
   dir = cli_user_cache_dir(log);
   c = wif_jwks_cache_new(cfg, dir, geteuid(), log);
   free(dir);
+  if (c != NULL)
+    wif_jwks_cache_set_transport(c, wif_http_transport, NULL);
   return c;
 }
 
@@ -332,7 +343,7 @@ int cli_jwks(int argc, char **argv, bool debug) {
     ret = rc == WIF_E_NOMEM ? CLI_EXIT_UNAVAILABLE : CLI_EXIT_USAGE;
     goto out;
   }
-  if ((cache = cli_jwks_cache_new(cfg, &log)) == NULL) {
+  if ((cache = cli_jwks_cache_new(cfg, config, &log)) == NULL) {
     cli_err("out of memory");
     ret = CLI_EXIT_UNAVAILABLE;
     goto out;

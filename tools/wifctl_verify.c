@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "file.h"
+#include "http.h"
 #include "jwk.h"
 #include "jwks_cache.h"
 #include "validate.h"
@@ -628,6 +629,9 @@ static int run_account(const struct verify_args *a, const struct wif_log *log,
   if (geteuid() != 0) {
     user_cache = cli_user_cache_dir(log);
     params.cache_dir = user_cache != NULL ? user_cache : "";
+    params.http = wif_http_transport;
+  } else {
+    params.helper = cli_helper_path();
   }
   (void)wif_auth_authenticate(&params, a->account, token->buf, token->len, &v);
   ret = report_account(a, &v);
@@ -721,7 +725,9 @@ int cli_verify(int argc, char **argv, bool debug) {
       goto out;
   } else {
     /* Keys from jwks_file or over HTTPS, through the key cache. */
-    if ((cache = cli_jwks_cache_new(cfg, &log)) == NULL) {
+    if ((cache = cli_jwks_cache_new(
+             cfg, a.config != NULL ? a.config : WIF_CONFIG_PATH, &log)) ==
+        NULL) {
       cli_err("out of memory");
       ret = CLI_EXIT_UNAVAILABLE;
       goto out;

@@ -154,8 +154,15 @@ class Host:
                 map=self.map_file, cache=os.path.join(self.dir, "cache"),
                 iss=self.issuer, aud=AUDIENCE, ca=self.idp.ca_file))
 
+    def module_args(self):
+        """The module and the arguments every test service uses: the
+        config, and the build tree's fetch helper (WIF_HELPER) when set."""
+        helper = os.environ.get("WIF_HELPER")
+        return "%s config=%s%s" % (self.module, self.config,
+                                   " helper=" + helper if helper else "")
+
     def _write_pam_service(self):
-        args = "%s config=%s" % (self.module, self.config)
+        args = self.module_args()
         self.pam_file = "/etc/pam.d/" + self.service
         with open(self.pam_file, "x") as f:
             f.write("# pam_wif end-to-end test service (temporary)\n"
@@ -270,10 +277,9 @@ class Host:
         """A further PAM service (auth + account) with extra module
         arguments; removed by close()."""
         path = "/etc/pam.d/%s-%s" % (self.service, name)
-        line = "%s config=%s %s" % (self.module, self.config, args)
         with open(path, "x") as f:
-            f.write("auth     required %s\naccount  required %s\n" %
-                    (line, self.module + " config=" + self.config))
+            f.write("auth     required %s %s\naccount  required %s\n" %
+                    (self.module_args(), args, self.module_args()))
         self.extra_pam_files.append(path)
         return os.path.basename(path)
 

@@ -58,7 +58,7 @@
  *                stopped: a run can only succeed from the cache, so a
  *                failure reading it cannot hide behind a fetch
  * and, without a sweep, the conversation's failure modes (H8) and a
- * libcurl that cannot be loaded (H7).
+ * fetch helper that is missing (H7).
  *
  * Files live under WIF_FI_DIR (the build tree): the trusted-file checks
  * walk every parent directory, which rules out /tmp.
@@ -467,7 +467,6 @@ static void setup_https(struct world *w) {
 static int teardown(void **state) {
   struct world *w = *state;
 
-  wif_fi_curl_unloadable(false);
   idp_stop(w);
   snapshot_free(w);
   free(w->token_file);
@@ -482,9 +481,10 @@ struct scenario {
   const char *name;
   const char *config_arg; /* "config=PATH" */
   const char *token;
-  const char *extra_arg; /* NULL or one more module argument */
-  bool parts;            /* send the token in three answers */
-  bool first_pass;       /* the token is PAM_AUTHTOK */
+  const char *extra_arg;  /* NULL or one more module argument */
+  const char *helper_arg; /* NULL: "helper=" WIF_FI_HELPER */
+  bool parts;             /* send the token in three answers */
+  bool first_pass;        /* the token is PAM_AUTHTOK */
   enum conv_fault conv_fault;
   bool disk_cache;                       /* the provider uses cache_dir */
   const char *provider;                  /* the section that must grant */
@@ -512,7 +512,7 @@ static bool log_leaks(const char *token) {
 static int transaction(const struct scenario *s, unsigned long fail_at,
                        bool *granted) {
   pam_handle_t h;
-  const char *argv[3];
+  const char *argv[4];
   int argc = 0;
   char *parts[3] = {NULL, NULL, NULL};
   const char *answers[3];
@@ -521,6 +521,8 @@ static int transaction(const struct scenario *s, unsigned long fail_at,
   handle_init(&h);
   argv[argc++] = s->config_arg;
   argv[argc++] = "debug";
+  argv[argc++] =
+      s->helper_arg != NULL ? s->helper_arg : "helper=" WIF_FI_HELPER;
   if (s->extra_arg != NULL)
     argv[argc++] = s->extra_arg;
   h.conv_fault = s->conv_fault;
@@ -810,15 +812,11 @@ static void test_h1_sweep_cold(void **state) {
   s.token = w->token_https;
   sweep(&s, &failed, &survived);
   idp_stop(w);
-  /* Discovery and the key set, each its own request, and neither may be
-   * survived. */
-  assert_int_equal(tally_get(&failed, "curl_easy_perform"), 2);
-  assert_int_equal(tally_get(&survived, "curl_easy_perform"), 0);
-  /* The fetched set is written through a temporary file, fsync and
-   * rename; a failed write leaves the keys in memory (jwks_cache.h). */
-  assert_int_equal(tally_get(&survived, "mkostemp"), 1);
-  assert_int_equal(tally_get(&survived, "write"), 1);
-  assert_int_equal(tally_get(&survived, "rename"), 1);
+  /* The fetch runs in the helper: the module's process makes no request
+   * and writes no cache file (N1). */
+  assert_int_equal(tally_get(&failed, "curl_easy_perform"), 0);
+  assert_int_equal(tally_get(&failed, "mkostemp"), 0);
+  assert_int_equal(tally_get(&failed, "rename"), 0);
 }
 
 static void test_h1_sweep_warm_https(void **state) {
@@ -844,10 +842,10 @@ static void test_h1_sweep_warm_https(void **state) {
   assert_int_equal(tally_get(&failed, "curl_easy_perform"), 0);
 }
 
-/* H7, for a dependency: libcurl (loaded on first use) cannot be loaded.
- * A login that needs a fetch fails closed and says why; one served from
- * the cache never needs libcurl. */
-static void test_h7_libcurl_missing(void **state) {
+/* H7, for a dependency: the fetch helper is missing. A login that needs
+ * a fetch fails closed and says why; one served from the cache never
+ * starts the helper. */
+static void test_h7_helper_missing(void **state) {
   struct world *w = *state;
   struct scenario s = {
       .name = "h7", .disk_cache = true, .provider = "https", .w = w};
@@ -862,18 +860,17 @@ static void test_h7_libcurl_missing(void **state) {
   assert_int_equal(transaction(&s, 0, &granted), PAM_SUCCESS);
   cache_snapshot(w);
 
-  wif_fi_curl_unloadable(true);
+  s.helper_arg = "helper=" WIF_FI_DIR "/no-such-helper";
   before_cold(w);
   ret = transaction(&s, 0, &granted);
   for (size_t i = 0; i < n_log_lines; i++)
-    logged |= strstr(log_lines[i], "cannot load libcurl") != NULL;
+    logged |= strstr(log_lines[i], "no-such-helper") != NULL;
   before_warm_https(w);
   assert_int_equal(transaction(&s, 0, &granted), PAM_SUCCESS);
-  wif_fi_curl_unloadable(false);
   idp_stop(w);
 
   if (ret == PAM_SUCCESS || ret == PAM_IGNORE)
-    fail_msg("without libcurl a cold login ended in %d", ret);
+    fail_msg("without the helper a cold login ended in %d", ret);
   assert_int_equal(ret, PAM_AUTHINFO_UNAVAIL);
   assert_true(logged);
   assert_true(granted); /* from the last, cached, login */
@@ -924,7 +921,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_h1_sweep_cold, setup, teardown),
       cmocka_unit_test_setup_teardown(test_h1_sweep_warm_https, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_h7_libcurl_missing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_h7_helper_missing, setup, teardown),
   };
   const char *which = argc > 1 ? argv[1] : "all";
   int failed = 0;

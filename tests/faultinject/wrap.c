@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "curl_api.h"
+#include <curl/curl.h>
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
 #else
@@ -111,7 +111,7 @@ int __real_rename(const char *from, const char *to);
 int __real_fsync(int fd);
 int __real_flock(int fd, int op);
 int __real_mkostemp(char *tmpl, int flags);
-const struct wif_curl_api *__real_wif_curl_api_get(struct wif_error *err);
+CURLcode __real_curl_easy_perform(CURL *h);
 
 /* Prototypes for -Wmissing-prototypes: these are only reached through
  * the linker's renaming. */
@@ -131,7 +131,7 @@ int __wrap_rename(const char *from, const char *to);
 int __wrap_fsync(int fd);
 int __wrap_flock(int fd, int op);
 int __wrap_mkostemp(char *tmpl, int flags);
-const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err);
+CURLcode __wrap_curl_easy_perform(CURL *h);
 
 void *__wrap_malloc(size_t n) {
   if (wif_fi_hit("malloc")) {
@@ -286,41 +286,10 @@ int __wrap_mkostemp(char *tmpl, int flags) {
   return __real_mkostemp(tmpl, flags);
 }
 
-/* libcurl is loaded at run time (common/curl_api.c), so its perform is
- * wrapped by handing the core a copy of the table with our own. */
-static struct wif_curl_api fi_curl_api;
-static CURLcode (*real_curl_easy_perform)(CURL *h);
-
-static CURLcode fi_curl_easy_perform(CURL *h) {
+CURLcode __wrap_curl_easy_perform(CURL *h) {
   if (wif_fi_hit("curl_easy_perform"))
     return CURLE_COULDNT_CONNECT;
-  return real_curl_easy_perform(h);
-}
-
-static bool curl_unloadable;
-
-void wif_fi_curl_unloadable(bool on) {
-  curl_unloadable = on;
-}
-
-const struct wif_curl_api *__wrap_wif_curl_api_get(struct wif_error *err) {
-  const struct wif_curl_api *real;
-
-  /* What common/curl_api.c reports when dlopen fails. */
-  if (curl_unloadable) {
-    wif_error_set(err, WIF_E_SYSTEM,
-                  "libcurl is not usable: cannot load libcurl.so.4: "
-                  "(simulated) cannot open shared object file");
-    return NULL;
-  }
-  real = __real_wif_curl_api_get(err);
-
-  if (real == NULL)
-    return NULL;
-  fi_curl_api = *real;
-  real_curl_easy_perform = real->easy_perform;
-  fi_curl_api.easy_perform = fi_curl_easy_perform;
-  return &fi_curl_api;
+  return __real_curl_easy_perform(h);
 }
 
 static void report(void) {

@@ -33,10 +33,6 @@ const char *wif_fi_injected_name(void);
  * whether it must fail. */
 bool wif_fi_hit(const char *name);
 
-/* While on, wif_curl_api_get fails as it does when libcurl.so.4 cannot be
- * loaded (H7: a dependency missing at run time). Not a counted call. */
-void wif_fi_curl_unloadable(bool on);
-
 /*
  * Secret residue check: while a watch is set, every block passed to the
  * wrapped free() is scanned (malloc_usable_size bytes) for each needle;

@@ -71,8 +71,10 @@ static wif_rc fake_http(void *ctx, const struct wif_http_request *req,
   }
   snprintf(f->last_url, sizeof(f->last_url), "%s", req->url);
   f->last_timeout = req->timeout_ms;
-  snprintf(f->last_ca, sizeof(f->last_ca), "%s",
-           req->ca_file ? req->ca_file : "");
+  /* The anchor is handed over as the bytes read under the trust rule. */
+  snprintf(f->last_ca, sizeof(f->last_ca), "%.*s",
+           req->ca_pem ? (int)req->ca_pem_len : 0,
+           req->ca_pem ? req->ca_pem : "");
   snprintf(f->last_proxy, sizeof(f->last_proxy), "%s",
            req->proxy ? req->proxy : "");
   if (strstr(req->url, "/.well-known/openid-configuration") != NULL) {
@@ -174,6 +176,10 @@ static void set(struct wif_config *cfg, struct wif_provider *p, const char *key,
     fail_msg("%s = %s: %s", key, value, err.msg);
 }
 
+/* Only its bytes matter: the fake transport never parses it. */
+#define TEST_CA_PEM                                                            \
+  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
 static int setup(void **state) {
   struct fx *f = calloc(1, sizeof(*f));
   struct wif_provider *p;
@@ -193,7 +199,16 @@ static int setup(void **state) {
   set(f->cfg, p, "issuer", ISS);
   set(f->cfg, p, "audience", AUD);
   set(f->cfg, p, "algorithms", "RS256 ES256");
-  set(f->cfg, p, "ca_file", "/etc/ssl/certs/test-ca.pem");
+  {
+    char ca[sizeof(f->dir) + 16];
+    FILE *fp;
+
+    snprintf(ca, sizeof(ca), "%s/ca.pem", f->dir);
+    assert_non_null(fp = fopen(ca, "w"));
+    fputs(TEST_CA_PEM, fp);
+    assert_int_equal(fclose(fp), 0);
+    set(f->cfg, p, "ca_file", ca);
+  }
   assert_int_equal(wif_config_add_provider(f->cfg, "pinned", &p, &err), WIF_OK);
   set(f->cfg, p, "issuer", ISS2);
   set(f->cfg, p, "audience", AUD);
@@ -343,6 +358,7 @@ static void test_warm_cache_no_network(void **state) {
   /* The real transport: a warm cache must not even initialise libcurl. */
   c = wif_jwks_cache_new(f->cfg, f->cache, geteuid(), &f->sink);
   assert_non_null(c);
+  wif_jwks_cache_set_transport(c, wif_http_transport, NULL);
   wif_jwks_cache_set_clock(c, fake_clock, &f->now);
   assert_int_equal(wif_jwks_cache_loader(c, main_p(f), false, &keys, &err),
                    WIF_OK);
@@ -367,7 +383,7 @@ static void test_cold_cache_discovery(void **state) {
   assert_int_equal(f->fake.jwks_calls, 1);
   /* Everything the request needs comes from the config. */
   assert_string_equal(f->fake.last_url, "https://keys.example.test/jwks");
-  assert_string_equal(f->fake.last_ca, "/etc/ssl/certs/test-ca.pem");
+  assert_string_equal(f->fake.last_ca, TEST_CA_PEM);
   assert_string_equal(f->fake.last_proxy, "http://proxy.example.test:3128");
   assert_true(f->fake.last_timeout > 0 && f->fake.last_timeout <= 3000);
   /* The directory is made private, the file 0600 and ours (I6). */

@@ -87,6 +87,9 @@ class KeysCase(unittest.TestCase):
     def env(self, **extra):
         env = {"PATH": "/usr/bin:/bin", "HOME": self.dir,
                "XDG_CACHE_HOME": self.xdg, "LC_ALL": "C"}
+        # Root's cache is written by the build tree's fetch helper.
+        if "WIF_HELPER" in os.environ:
+            env["WIF_HELPER"] = os.environ["WIF_HELPER"]
         env.update(extra)
         return env
 
@@ -375,10 +378,29 @@ class FaultTest(KeysCase):
         # J2: certificate checks are always on.
         for mode in ("wrong-host", "untrusted-ca"):
             self.idp.config(mode=mode)
+            self.age_attempt()  # past the hold-off of a failed fetch
             r = self.verify(self.token())
             self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
             self.assertEqual(self.reason(r), "JWKS_UNAVAILABLE")
             self.assertRegex(r.stdout + r.stderr, r"(?i)ssl|certificate")
+
+    def test_failed_fetch_holds_off_without_keys(self):
+        # With nothing cached, a failed fetch holds off the next one for
+        # 10 s (a looping caller cannot make root flood the issuer), and
+        # the refusal says why the last one failed.
+        self.idp.config(mode="500")
+        r = self.verify(self.token())
+        self.assertEqual(self.reason(r), "JWKS_UNAVAILABLE")
+        self.idp.reset()
+        for _ in range(5):
+            r = self.verify(self.token())
+            self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+            self.assertIn("the last fetch", r.stdout)
+            self.assertIn("500", r.stdout)
+        self.assertEqual(self.stats()["total"], 0)
+        self.idp.config(mode="ok")
+        self.age_attempt(11)
+        self.assert_valid(self.verify(self.token()))
 
     def test_system_store_does_not_trust_test_ca(self):
         self.conf = self.write_conf(providers=(
