@@ -18,14 +18,14 @@ if [ ! -x "$sshd" ]; then
   exit 77
 fi
 rm -rf "$work"
-mkdir -p -m 700 "$work"
+mkdir -m 700 "$work"
 # sshd -t insists on its privilege separation directory.
 if [ ! -d /run/sshd ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "SKIP: /run/sshd is missing and only root can create it"
     exit 77
   fi
-  mkdir -p -m 755 /run/sshd
+  mkdir -m 755 /run/sshd
 fi
 
 group=$(id -gn root)
