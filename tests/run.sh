@@ -9,9 +9,10 @@
 #                             under ASan + UBSan, and a bounded libFuzzer
 #                             run of every fuzz target
 #   ./tests/run.sh quick      the inner loop: the same -Werror build, then
-#                             ctest without the slow labels (e2e, packaging,
-#                             faultinject); no valgrind, sanitizers or
-#                             fuzzing. A few minutes at most.
+#                             ctest without the slow parts (the e2e,
+#                             packaging and faultinject labels, and
+#                             clang-tidy); no valgrind, sanitizers or
+#                             fuzzing. Under 3 minutes.
 #
 #   BUILD_DIR=... ./tests/run.sh [quick]
 #   FUZZ_SECONDS=300 ./tests/run.sh   longer fuzzing (default 50 s a target,
@@ -32,11 +33,13 @@ quick) mode=quick ;;
   exit 2
   ;;
 esac
-# ctest labels left out of the quick pass: the end-to-end tests (a real
-# sshd), the packaging tests (they build .deb and .rpm packages) and the
-# fault-injection sweeps (minutes each). Everything else, static checks
-# and fuzz-corpus replays included, runs in both.
-quick_exclude='e2e|packaging|faultinject'
+# Left out of the quick pass: the ctest labels e2e (a real sshd),
+# packaging (builds .deb and .rpm packages) and faultinject (sweeps of
+# minutes each), and static/tidy (clang-tidy over the core, over three
+# minutes on two cores). Everything else, the other static checks and the
+# fuzz-corpus replays included, runs in both.
+quick_exclude_labels='e2e|packaging|faultinject'
+quick_exclude_tests='^static/tidy$'
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -82,9 +85,9 @@ cmake -S "$root" -B "$build" -DWIF_WERROR=ON >/dev/null
 cmake --build "$build" -j "$jobs"
 
 if [ "$mode" = quick ]; then
-  step "tests (quick: without $quick_exclude)"
+  step "tests (quick: without $quick_exclude_labels, $quick_exclude_tests)"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" \
-    -LE "$quick_exclude"
+    -LE "$quick_exclude_labels" -E "$quick_exclude_tests"
   step "quick tests passed (the full pass: tests/run.sh)"
   exit 0
 fi
