@@ -73,7 +73,8 @@ fuzz_one() {
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=20000 -print_final_stats=1 -artifact_prefix="$art/" \
       $dirs >"$build/fuzz-$t.log" 2>&1; then
-    tail -n 60 "$build/fuzz-$t.log" >"$out"
+    { echo "fuzz_$t FAILED (log: $build/fuzz-$t.log):"
+      tail -n 60 "$build/fuzz-$t.log"; } >"$out"
     mkdir -p "$regress"
     for f in "$art"/*; do
       [ -f "$f" ] || continue
@@ -84,8 +85,10 @@ fuzz_one() {
     echo 1 >"$build/fuzz-$t.status"
     return
   fi
-  { grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" \
-      "$build/fuzz-$t.log" | tr '\n' ' '; echo; } >"$out"
+  { printf 'fuzz_%s: ' "$t"
+    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" \
+      "$build/fuzz-$t.log" | tr -s '\n ' '  '
+    echo; } >"$out"
   if [ "$merge" = 1 ]; then
     "$bin" -merge=1 "$seeds" "$work" >/dev/null 2>&1
   fi
