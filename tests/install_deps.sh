@@ -1,7 +1,18 @@
 #!/bin/sh
 # Installs what pam_wif needs to build and test, from Debian's packages.
 # Does nothing (and needs no network) when everything is already there.
+#
+#   tests/install_deps.sh        everything the tests need
+#   tests/install_deps.sh demo   only what demo/run.sh needs: the build
+#                                (no tests, no man pages), Python with
+#                                PyJWT and cryptography (the demo's identity
+#                                provider and tokens), sshd and ssh
 set -eu
+
+DEMO_PACKAGES="build-essential cmake pkg-config
+  libssl-dev libjansson-dev libcurl4-openssl-dev libpam0g-dev
+  openssl python3 python3-jwt python3-cryptography
+  openssh-server openssh-client procps passwd"
 
 PACKAGES="build-essential cmake pkg-config
   libssl-dev libjansson-dev libcurl4-openssl-dev libpam0g-dev libcmocka-dev
@@ -10,6 +21,15 @@ PACKAGES="build-essential cmake pkg-config
   clang libclang-rt-14-dev clang-tidy
   openssh-server openssh-client hyperfine
   scdoc man-db groff-base debhelper dpkg-dev fakeroot lintian rpm"
+
+case ${1:-all} in
+all) ;;
+demo) PACKAGES=$DEMO_PACKAGES ;;
+*)
+  echo "usage: install_deps.sh [demo]" >&2
+  exit 2
+  ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

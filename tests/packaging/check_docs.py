@@ -4,7 +4,8 @@ the sections a reader expects, and name every wifctl option (from the
 built wifctl's --help), every module argument (pam/pam_wif.c), every
 configuration key (common/config.c), every reason name (common/error.c)
 and the prompt protocol's limits. A new option without documentation
-fails here.
+fails here. README.md must stay a user's page (ReadmeTest), and nothing
+shipped may point outside the repository.
 
 Usage: check_docs.py --man-dir DIR --docs SRC_DOCS --source ROOT
                      [--wifctl PATH] [unittest args]
@@ -165,6 +166,98 @@ class CodeTest(unittest.TestCase):
                     continue
                 with self.subTest(page=page, reason=used):
                     self.assertIn(used, names)
+
+
+class ReadmeTest(unittest.TestCase):
+    """README.md stays a user's page, the documents' links resolve, and
+    nothing shipped points outside the repository."""
+
+    SHIPPED = ["README.md", "HACKING.md", "CMakeLists.txt", "docs", "conf",
+               "packaging", "common", "pam", "tools", "helper", "demo"]
+
+    def test_readme_is_short(self):
+        lines = read(os.path.join(ROOT, "README.md")).splitlines()
+        self.assertLessEqual(len(lines), 250,
+                             "README.md is for users: developer material "
+                             "goes to HACKING.md")
+
+    def test_quick_start_commands(self):
+        text = read(os.path.join(ROOT, "README.md"))
+        quick = section(text.replace("## ", "# "), "Quick start")
+        block = re.search(r"```sh\n(.*?)```", quick, re.S)
+        self.assertIsNotNone(block, "no command block in Quick start")
+        cmds = [l.split("#")[0].strip()
+                for l in block.group(1).splitlines() if l.strip()]
+        self.assertEqual(cmds, ["./demo/run.sh", "./tests/run.sh"])
+        for c in cmds:
+            with self.subTest(command=c):
+                path = os.path.join(ROOT, c)
+                self.assertTrue(os.access(path, os.X_OK), path)
+
+    def test_readme_links_man_pages_and_documents(self):
+        text = read(os.path.join(ROOT, "README.md"))
+        targets = set(re.findall(r"\]\(([^)#\s]+)", text))
+        pages = sorted(os.path.relpath(p, ROOT) for p in glob.glob(
+            os.path.join(DOCS, "*.scd")))
+        self.assertGreaterEqual(len(pages), 4)
+        for want in pages + ["HACKING.md", "docs/SECURITY.md",
+                             "docs/DESIGN.md", "LICENSE"]:
+            with self.subTest(link=want):
+                self.assertIn(want, targets)
+
+    def test_links_resolve(self):
+        docs = ["README.md", "HACKING.md"] + [
+            os.path.relpath(p, ROOT)
+            for p in glob.glob(os.path.join(DOCS, "*.md"))]
+        for doc in docs:
+            text = read(os.path.join(ROOT, doc))
+            for target in re.findall(r"\]\(([^)#\s]+)", text):
+                if re.match(r"[a-z]+:", target):
+                    continue
+                path = os.path.normpath(os.path.join(
+                    ROOT, os.path.dirname(doc), target))
+                with self.subTest(doc=doc, link=target):
+                    self.assertTrue(os.path.exists(path), path)
+
+    def test_readme_reasons_exist(self):
+        code = read(os.path.join(ROOT, "common", "error.c"))
+        names = set(re.findall(r'\{\s*"([A-Z_]+)",', code))
+        text = read(os.path.join(ROOT, "README.md"))
+        rows = re.findall(r"(?m)^\| (`[A-Z_]+`.*?) \|", text)
+        self.assertGreater(len(rows), 3)
+        for row in rows:
+            for used in re.findall(r"`([A-Z][A-Z_]+)`", row):
+                with self.subTest(reason=used):
+                    self.assertIn(used, names)
+
+    def test_hacking_documents_quick_mode(self):
+        text = read(os.path.join(ROOT, "HACKING.md"))
+        self.assertIn("tests/run.sh quick", text)
+        run = read(os.path.join(ROOT, "tests", "run.sh"))
+        self.assertRegex(run, r"(?m)^quick\) mode=quick")
+
+    def test_nothing_shipped_points_outside(self):
+        # The test build alone may default its Wycheproof vectors to a
+        # directory beside the checkout (WIF_VECTORS_DIR).
+        bad = re.compile(r"\.\./shared\b|(?<![\w.-])shared/(?:vectors|bench|"
+                         r"seed|DESIGN|SECURITY-CASES|STYLE)")
+        files = []
+        for name in self.SHIPPED:
+            path = os.path.join(ROOT, name)
+            if os.path.isfile(path):
+                files.append(path)
+            for d, _, fs in os.walk(path):
+                files += [os.path.join(d, f) for f in fs]
+        self.assertGreater(len(files), 20)
+        for f in files:
+            try:
+                text = read(f)
+            except (UnicodeDecodeError, OSError):
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                if bad.search(line) and "WIF_VECTORS_DIR" not in line:
+                    with self.subTest(file=os.path.relpath(f, ROOT), line=n):
+                        self.fail(line.strip())
 
 
 class WifctlTest(unittest.TestCase):
