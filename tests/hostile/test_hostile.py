@@ -519,47 +519,55 @@ class Hostile(unittest.TestCase):
 
     def assert_clean(self, res, cache=None, cache_before=None):
         """Root created nothing outside cache_dir, nothing it wrote is
-        group or world writable, and the cache is intact (N1-N6)."""
-        created = {t: sorted(p for p in entries if not (t == "/dev" and
-                                                        p == "log"))
-                   for t, entries in res.upper.items()}
-        created = {t: p for t, p in created.items() if p}
-        self.assertEqual(created, {}, "root wrote under /etc, /tmp, /var/tmp "
-                         "or /dev: %r" % {t: {p: (res.upper[t][p][0],
-                                                   oct(res.upper[t][p][1]))
-                                               for p in ps}
-                                           for t, ps in created.items()})
-        self.assertEqual(res.cwd_after, res.cwd_before,
-                         "root wrote into the caller's working directory")
-        self.watch.assert_untouched(self)
-        self.assertEqual(self.proxy.connections, 0,
-                         "a connection reached the caller's proxy")
+        group or world writable, and the cache is intact (N1-N6). All
+        findings are reported together."""
+        problems = []
+        for target, entries in sorted(res.upper.items()):
+            for p, (uid, mode) in sorted(entries.items()):
+                if target == "/dev" and p == "log":
+                    continue
+                problems.append("root wrote %s/%s (uid %d, mode %s)"
+                                % (target, p, uid, oct(mode)))
+        if res.cwd_after != res.cwd_before:
+            problems.append("the caller's working directory changed: %r"
+                            % res.cwd_after)
+        events = self.watch.drain()
+        if events:
+            problems.append("root opened the caller's files: %r" % events)
+        if self.proxy.connections:
+            problems.append("%d connection(s) reached the caller's proxy"
+                            % self.proxy.connections)
         if cache is not None:
-            self.assert_cache_intact(cache, cache_before)
+            problems += self.cache_problems(cache, cache_before)
+        self.assertEqual(problems, [], "\n".join(problems))
 
-    def assert_cache_intact(self, cache, before=None):
+    def cache_problems(self, cache, before=None):
+        out = []
         if not os.path.exists(cache):
-            return
+            return out
         st = os.lstat(cache)
-        self.assertTrue(stat.S_ISDIR(st.st_mode))
-        self.assertEqual(st.st_uid, 0)
-        self.assertEqual(stat.S_IMODE(st.st_mode) & 0o077, 0,
-                         "cache_dir %s is %o" % (cache, st.st_mode))
-        for rel, (uid, mode) in tree(cache).items():
-            self.assertEqual(uid, 0, "%s/%s is not root's" % (cache, rel))
-            self.assertEqual(mode & 0o022, 0, "%s/%s is group or world "
-                             "writable (%o)" % (cache, rel, mode))
+        if (not stat.S_ISDIR(st.st_mode) or st.st_uid != 0
+                or stat.S_IMODE(st.st_mode) & 0o077):
+            out.append("cache_dir %s: uid %d mode %o" % (cache, st.st_uid,
+                                                         st.st_mode))
+        for rel, (uid, mode) in sorted(tree(cache).items()):
             path = os.path.join(cache, rel)
+            if uid != 0:
+                out.append("%s is not root's" % path)
+            if mode & 0o022:
+                out.append("%s is group or world writable (%o)"
+                           % (path, mode))
             if rel.endswith(".json") and stat.S_ISREG(mode):
                 with open(path, "rb") as f:
                     data = f.read()
                 if before is not None and before.get(rel) == data:
                     continue
                 try:
-                    doc = json.loads(data)
+                    if not isinstance(json.loads(data), dict):
+                        raise ValueError
                 except ValueError:
-                    self.fail("%s does not parse: %r" % (path, data[:80]))
-                self.assertIsInstance(doc, dict, path)
+                    out.append("%s does not parse: %r" % (path, data[:80]))
+        return out
 
     def cache_snapshot(self, cache):
         out = {}
@@ -750,7 +758,10 @@ class FetchTest(Hostile):
         svc, conf, cache = self.cold("n4-closed")
         trusted = [conf, conf[:-len(".conf")] + ".map", ENV.ca_file,
                    ENV.jwks_file]
-        before = {p: open(p, "rb").read() for p in trusted}
+        before = {}
+        for p in trusted:
+            with open(p, "rb") as f:
+                before[p] = f.read()
         res = self.login(svc, ENV.token(), close_std=True)
         self.assert_clean(res, cache)
         for p in trusted:
@@ -834,12 +845,13 @@ cat %(token)s
                           auth_args="source=exec:%s" % script)
         return svc, rec, cache
 
-    def record(self, rec):
+    def record(self, rec, res):
         out = {}
         for part in ("fds", "status", "limits", "environ", "cwd"):
             path = "%s.%s" % (rec, part)
             self.assertTrue(os.path.exists(path),
-                            "the exec: program did not run (%s)" % path)
+                            "the exec: program did not run (%s): %s"
+                            % (path, self.describe(res)))
             with open(path) as f:
                 out[part] = f.read()
         status = {}
@@ -853,7 +865,13 @@ cat %(token)s
         svc, rec, cache = self.exec_service("n7-exec")
         res = self.login(svc)
         self.assert_clean(res, cache)
-        r = self.record(rec)
+        # First what the caller saw: today a shell that drops privileges
+        # leaves no record, and its complaint lands on the caller's stderr.
+        self.assertNotIn(EXEC_MARK.encode(), res.stderr,
+                         "the program's stderr reached the caller")
+        self.assertEqual(res.stderr, b"", "the caller's stderr got %r"
+                         % res.stderr[:300])
+        r = self.record(rec, res)
         st = r["status"]
         self.assertEqual(st["Uid"], ["0"] * 4, "uids (real, eff, saved, fs)")
         self.assertEqual(st["Gid"], ["0"] * 4, "gids (real, eff, saved, fs)")
@@ -882,8 +900,7 @@ cat %(token)s
         # The caller's SIGXFSZ was ignored; the program's is not.
         self.assertEqual(int(st["SigIgn"][0], 16) & (1 << 24), 0,
                          "SIGXFSZ ignored in the program")
-        # stderr: captured and logged, never the caller's terminal.
-        self.assertNotIn(EXEC_MARK.encode(), res.stderr)
+        # stderr: captured and its first line logged.
         self.assert_logged(res, EXEC_MARK)
         self.assertFalse(any("a second stderr line" in l for l in res.log))
         self.assert_phase(res, "auth", "PAM_SUCCESS")
@@ -895,7 +912,7 @@ cat %(token)s
         res = self.login(svc, close_std=True)
         self.assert_clean(res, cache)
         fds = {}
-        for line in self.record(rec)["fds"].splitlines():
+        for line in self.record(rec, res)["fds"].splitlines():
             m = re.search(r" (\d+) -> (.*)$", line)
             if m:
                 fds[int(m.group(1))] = m.group(2)
