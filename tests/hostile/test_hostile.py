@@ -519,7 +519,7 @@ class Hostile(unittest.TestCase):
 
     def assert_clean(self, res, cache=None, cache_before=None):
         """Root created nothing outside cache_dir, nothing it wrote is
-        group or world writable, and the cache is intact (N1-N6). All
+        group or world writable, and the cache is intact. All
         findings are reported together."""
         problems = []
         for target, entries in sorted(res.upper.items()):
@@ -675,7 +675,7 @@ def local_provider(extra=""):
 
 
 class FetchTest(Hostile):
-    """A key fetch (empty cache) run by the hostile caller: N1-N6."""
+    """A key fetch (empty cache) run by the hostile caller."""
 
     def cold(self, name):
         conf, cache = ENV.config(name)
@@ -728,17 +728,39 @@ class FetchTest(Hostile):
         self.assert_phase(again, "auth", "PAM_SUCCESS")
         self.assert_clean(again, cache)
 
+    def age(self, cache):
+        """Makes the cached set stale and its last fetch old (as
+        tests/integration/keys does), so the next login refreshes."""
+        now = int(time.time())
+        for rel in self.cache_snapshot(cache):
+            path = os.path.join(cache, rel)
+            if rel.endswith(".json"):
+                with open(path) as f:
+                    doc = json.load(f)
+                if "fetched_at" in doc:
+                    doc["fetched_at"] = now - 7200
+                    doc["fresh_until"] = now - 3600
+                    with open(path, "w") as f:
+                        json.dump(doc, f)
+            elif rel.endswith(".lock"):
+                with open(path, "w") as f:
+                    f.write("%d\n" % (now - 3600))
+
     def test_n3_tiny_fsize_refresh_keeps_cache(self):
-        # A warm cache, then a refresh (new kid) under RLIMIT_FSIZE: the
-        # cache on disk is the old one or the new one, never a piece.
+        # A stale cache refreshed under RLIMIT_FSIZE: the cache on disk is
+        # the old one or the new one, never a piece of either.
         svc, conf, cache = self.cold("n3-refresh")
         first = self.login(svc, ENV.token(), hostile=False)
         self.assert_phase(first, "auth", "PAM_SUCCESS")
+        self.age(cache)
         before = self.cache_snapshot(cache)
         self.assertTrue(before)
         ENV.idp.config(kids=["rs256", "es256"])
-        res = self.login(svc, ENV.token(kid="es256"),
-                         rlimits={"FSIZE": [1, 1]})
+        ENV.idp.reset()
+        res = self.login(svc, ENV.token(), rlimits={"FSIZE": [1, 1]})
+        self.assertGreaterEqual(ENV.idp.stats()["jwks"], 1,
+                                "no refresh happened: the test could not "
+                                "age the cache")
         self.assertIn(res.returncode, (0, 1), self.describe(res))
         self.assert_clean(res, cache, before)
 
@@ -824,13 +846,13 @@ class FetchTest(Hostile):
 
 
 class ExecSourceTest(Hostile):
-    """Host identity mode with an exec: program: N7 (and N4, N6)."""
+    """Host identity mode with an exec: program."""
 
     def exec_service(self, name):
         token = ENV.write("etc/%s.token" % name, ENV.token(), mode=0o600)
         rec = os.path.join(ENV.record, name)
         script = ENV.write("bin/%s.sh" % name, r"""#!/bin/sh
-# Records the state pam_wif started it in (test_hostile.py, N7).
+# Records the state pam_wif started it in (test_hostile.py).
 ls -l /proc/$$/fd/ >%(rec)s.fds 2>&1
 cat /proc/$$/status >%(rec)s.status
 cat /proc/$$/limits >%(rec)s.limits
@@ -927,7 +949,7 @@ cat %(token)s
 
 
 class TrustTest(Hostile):
-    """Files the caller owns, named by the configuration: N8."""
+    """Files the caller owns, named by the configuration."""
 
     def caller_file(self, name, src):
         path = os.path.join(ENV.home, "%s-%s" % (self.id_, name))
@@ -992,7 +1014,7 @@ class TrustTest(Hostile):
 
 
 class AccountTest(Hostile):
-    """WIF_* in the PAM environment set by someone else: N9."""
+    """WIF_* in the PAM environment set by someone else."""
 
     def forged(self, text):
         path = os.path.join(ENV.home, "%s-pam_environment" % self.id_)
@@ -1051,8 +1073,7 @@ class AccountTest(Hostile):
 
 
 class PolicyTest(Hostile):
-    """Locale, globs and the lifetime cap, with the caller's LC_ALL: N10,
-    E8."""
+    """Locale, globs and the lifetime cap, with the caller's LC_ALL."""
 
     def decide(self, name, token, locale, extra=""):
         conf, cache = ENV.config(name, provider=local_provider(extra))
@@ -1155,6 +1176,9 @@ def main():
         prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False)
     finally:
         ENV.close()
+    if prog.result.testsRun == 0:
+        print("test_hostile: no test selected")
+        sys.exit(1)
     sys.exit(0 if prog.result.wasSuccessful() else 1)
 
 
