@@ -40,8 +40,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
   return PAM_IGNORE;
 }
 
-int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
-                   const char **argv) {
+int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
   (void)flags;
   forge(pamh, argc, argv);
   return PAM_IGNORE;

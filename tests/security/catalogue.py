@@ -234,11 +234,9 @@ def python_classes():
     return out
 
 
-def read_results(path):
+def read_results(paths):
     res = {}
-    if not path:
-        return res
-    for line in open(path, errors="replace"):
+    for line in (l for p in paths for l in open(p, errors="replace")):
         m = re.search(r"Test\s+#\d+: (\S+) \.+\s*(?:\*+)?(\w[\w ]*?)\s+[\d.]+ sec",
                       line)
         if m:
@@ -249,7 +247,9 @@ def read_results(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", required=True)
-    ap.add_argument("--ctest-log")
+    ap.add_argument("--ctest-log", action="append", default=[],
+                    help="ctest output; repeat to merge runs (a full run "
+                         "and a root-only `ctest -L hostile`)")
     args = ap.parse_args()
     cases = read_cases(args.cases)
     ids = {c[0] for c in cases}
