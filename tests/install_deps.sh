@@ -20,7 +20,8 @@ PACKAGES="build-essential cmake pkg-config
   libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
   clang libclang-rt-14-dev clang-tidy
   openssh-server openssh-client hyperfine
-  scdoc man-db groff-base debhelper dpkg-dev fakeroot lintian rpm"
+  scdoc man-db groff-base debhelper dpkg-dev fakeroot lintian rpm
+  locales"
 
 case ${1:-all} in
 all) ;;

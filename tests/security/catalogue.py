@@ -131,7 +131,8 @@ NOTES = {
 TEST_GLOBS = ["tests/unit/*.c", "tests/integration/*.py",
               "tests/integration/*/*.py", "tests/integration/*/*.c",
               "tests/faultinject/*.c", "tests/fuzz/fuzz_*.c",
-              "tests/e2e/**/*.py", "tests/e2e/**/*.c", "tests/e2e/**/*.sh"]
+              "tests/e2e/**/*.py", "tests/e2e/**/*.c", "tests/e2e/**/*.sh",
+              "tests/hostile/test_*.py"]
 DEF = re.compile(r"^(?:static\s+(?:void|int)\s+(test_\w+)\s*\(|"
                  r"\s*def\s+(test_\w+)\s*\(|class\s+(\w+)\s*[(:])", re.M)
 
@@ -140,10 +141,10 @@ def read_cases(path):
     cases = []
     section = ""
     for line in open(path, encoding="utf-8"):
-        m = re.match(r"^### ([A-M])\. (.*)", line)
+        m = re.match(r"^### ([A-N])\. (.*)", line)
         if m:
             section = m.group(2).strip()
-        m = re.match(r"^\| ([A-M]\d+) \| (.*?) \| (.*?) \|", line)
+        m = re.match(r"^\| ([A-N]\d+) \| (.*?) \| (.*?) \|", line)
         if m:
             cases.append((m.group(1), section, m.group(2), m.group(3)))
     return cases
@@ -160,12 +161,12 @@ def scan(ids):
                     for m in DEF.finditer(text)]
             tests = [(s, n) for s, n in defs if n.startswith("test_")]
             for s, name in tests:
-                m = re.match(r"test_((?:[a-m]\d+_)+)", name + "_")
+                m = re.match(r"test_((?:[a-n]\d+_)+)", name + "_")
                 for part in (m.group(1).split("_") if m else []):
                     cid = part.upper()
                     if cid in ids:
                         found.setdefault(cid, set()).add(rel + "::" + name)
-            for m in re.finditer(r"(?<![A-Za-z0-9_])([A-M]\d{1,2})(?![0-9])",
+            for m in re.finditer(r"(?<![A-Za-z0-9_])([A-N]\d{1,2})(?![0-9])",
                                  text):
                 cid = m.group(1)
                 if cid not in ids:
@@ -202,6 +203,10 @@ def ctest_name(ref, classes):
         return "faultinject/wifctl/" + func
     if path.startswith("tests/fuzz/"):
         return "fuzz/replay/" + stem[len("fuzz_"):]
+    if path.startswith("tests/hostile/"):
+        # One ctest test per case: hostile/N1 runs every test_n1_*.
+        m = re.match(r"test_([a-z]\d+)_", func)
+        return "hostile/" + m.group(1).upper() if m else None
     if path.startswith("tests/integration/"):
         suite = os.path.basename(os.path.dirname(path))
         if suite == "integration":
@@ -229,11 +234,9 @@ def python_classes():
     return out
 
 
-def read_results(path):
+def read_results(paths):
     res = {}
-    if not path:
-        return res
-    for line in open(path, errors="replace"):
+    for line in (l for p in paths for l in open(p, errors="replace")):
         m = re.search(r"Test\s+#\d+: (\S+) \.+\s*(?:\*+)?(\w[\w ]*?)\s+[\d.]+ sec",
                       line)
         if m:
@@ -244,7 +247,9 @@ def read_results(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", required=True)
-    ap.add_argument("--ctest-log")
+    ap.add_argument("--ctest-log", action="append", default=[],
+                    help="ctest output; repeat to merge runs (a full run "
+                         "and a root-only `ctest -L hostile`)")
     args = ap.parse_args()
     cases = read_cases(args.cases)
     ids = {c[0] for c in cases}
@@ -316,8 +321,10 @@ A test named `file::function` runs as ctest test `unit/<file>` (tests/unit),
 (tests/integration/pam/test_pam.c), `faultinject/core`,
 `faultinject/pam/local` and `faultinject/pam/https` (tests/faultinject/
 fi_pam.c: the module's entry points on a fake PAM handle; `https` starts
-the loopback test IdP), `faultinject/wifctl/<sweep>` or
-`fuzz/replay/<target>`. Cross-cutting checks not tied to one case: the
+the loopback test IdP), `faultinject/wifctl/<sweep>`,
+`fuzz/replay/<target>` or `hostile/<case>` (tests/hostile: section N, a
+setuid-root PAM client driven by an unprivileged user with a hostile
+process state; root only, skipped otherwise). Cross-cutting checks not tied to one case: the
 fuzz targets (tests/fuzz, every parser, `fuzz/replay/*` in each test pass
 and a bounded libFuzzer run in tests/run.sh), the fault-injection sweeps
 (H1, M6; fi_core and fi_pam also run under valgrind in tests/run.sh, and

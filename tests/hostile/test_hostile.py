@@ -1,0 +1,1186 @@
+#!/usr/bin/python3
+"""The hostile-caller suite: pam_wif inside a setuid-root PAM application
+driven by an unprivileged user who controls its process state.
+
+su, chsh, chfn and login are setuid root; their caller chooses the
+environment, umask, limits, working directory, descriptors and signals,
+and much of the PAM environment. None of it may steer what root does
+(SECURITY-CASES.md section N, case ids N1-N10 in the test names).
+
+Set up once for the run, and removed at the end (also after a failure or
+on SIGTERM):
+  - a root-only directory /var/lib/pam_wif-hostile.XXXXXX (every parent
+    root-owned and not writable by others, on a file system without
+    nosuid) holding a setuid-root copy of pam_client (mode 4755), the
+    configuration, the exec: token program, the helper (when the build
+    has one) and the key caches;
+  - PAM services /etc/pam.d/wif-hostile-TAG-* loading the build tree's
+    pam_wif.so with config= pointing into that directory;
+  - an unprivileged user wif-hostile-TAG (useradd, removed afterwards);
+  - the loopback HTTPS test IdP (tests/tools/test_idp.py) and a syslog
+    receiver on a private socket (tests/tools/syslog_sink.py).
+
+Every run of the client happens in a private mount namespace
+(tests/hostile/caller.py): /etc, /tmp and /var/tmp are overlays whose
+upper directories catch anything root writes there (the real directories
+never see it), and /dev/log is the test's own receiver, whoever holds the
+machine's /dev/log. After each run the suite asserts that root created
+nothing outside cache_dir (the overlays and the caller's working directory
+are empty of new entries), that nothing it wrote is group or world
+writable, and that the cache is intact.
+
+Usage: test_hostile.py --module SO --wifctl PATH --client PATH
+       --forge SO --keys DIR --tools DIR [--helper PATH] [--build DIR]
+       [unittest args]
+Exit 77 (skipped) without root.
+"""
+import argparse
+import atexit
+import grp
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import jwt
+
+ARGS = None
+ENV = None  # the run's environment (class Env), set up once
+AUD = "api://pam-wif-hostile"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+HTTP_TIMEOUT = 3
+KID_ALG = {"rs256": "RS256", "es256": "ES256"}
+EXEC_MARK = "hostile-exec-stderr-first-line"
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **kw)
+
+
+def safe_chain(path):
+    """Every directory from path up to / is root's and not writable by
+    group or others (the trusted-file rules walk them all)."""
+    d = path
+    while True:
+        st = os.stat(d)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            return False
+        if d == "/":
+            return True
+        d = os.path.dirname(d)
+
+
+def mount_options(path):
+    r = subprocess.run(["findmnt", "-n", "-o", "OPTIONS", "-T", path],
+                       stdout=subprocess.PIPE, text=True)
+    return r.stdout.strip().split(",")
+
+
+def tree(root):
+    """relative path -> (uid, mode) of everything under root."""
+    out = {}
+    if not os.path.isdir(root):
+        return out
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            out[os.path.relpath(p, root)] = (st.st_uid, st.st_mode)
+    return out
+
+
+class Env:
+    """Everything the run creates; close() removes it all."""
+
+    def __init__(self):
+        self.tag = secrets.token_hex(3)
+        self.dir = None
+        self.idp = None
+        self.sink = None
+        self.user = None
+        self.services = []
+        self.locale_dirs = []
+        self.counter = 0
+
+    # ---- setup ----
+
+    def open(self):
+        atexit.register(self.close)
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open(self):
+        base = None
+        for cand in ("/var/lib", "/var/cache"):
+            if (os.path.isdir(cand) and safe_chain(cand)
+                    and "nosuid" not in mount_options(cand)):
+                base = cand
+                break
+        if base is None:
+            raise RuntimeError("no root-owned directory on a file system "
+                               "without nosuid (/var/lib, /var/cache)")
+        self.dir = tempfile.mkdtemp(prefix="pam_wif-hostile.", dir=base)
+        os.chmod(self.dir, 0o755)
+        for sub in ("bin", "etc", "cache", "ns"):
+            os.mkdir(os.path.join(self.dir, sub), 0o755)
+        self.record = os.path.join(self.dir, "record")
+        os.mkdir(self.record, 0o700)
+
+        # The caller.
+        self.user_name = "wif-hostile-" + self.tag
+        run(["useradd", "-M", "-N", "-d", "/nonexistent", "-s",
+             "/usr/sbin/nologin", "-c", "pam_wif hostile test (temporary)",
+             self.user_name])
+        self.user = pwd.getpwnam(self.user_name)
+        self.uid, self.gid = self.user.pw_uid, self.user.pw_gid
+        # The caller's own directory: its home, bait files, its files.
+        self.home = os.path.join(self.dir, "user")
+        os.mkdir(self.home, 0o755)
+        os.chown(self.home, self.uid, self.gid)
+
+        # The setuid client, and the helper when the build has one.
+        self.client = os.path.join(self.dir, "bin", "pam_client")
+        shutil.copy(ARGS.client, self.client)
+        os.chown(self.client, 0, 0)
+        os.chmod(self.client, 0o4755)
+        self.helper = None
+        if ARGS.helper:
+            self.helper = os.path.join(self.dir, "bin", "pam_wif-helper")
+            shutil.copy(ARGS.helper, self.helper)
+            os.chmod(self.helper, 0o755)
+
+        # Syslog receiver on a private socket; each run's /dev/log.
+        self.syslog = os.path.join(self.dir, "syslog")
+        self.log_sock = os.path.join(self.dir, "log.sock")
+        ready = os.path.join(self.dir, "syslog.ready")
+        self.sink = subprocess.Popen(
+            [PYTHON, os.path.join(ARGS.tools, "syslog_sink.py"),
+             "--socket", self.log_sock, "--out", self.syslog,
+             "--ready", ready, "--lifetime", "1800"])
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready):
+            if self.sink.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the syslog receiver did not start")
+            time.sleep(0.05)
+
+        # The IdP, and its CA where root trusts it.
+        sys.path.insert(0, ARGS.tools)
+        import test_idp  # noqa: E402
+        self.idp = test_idp.IdP(ARGS.keys, os.path.join(self.dir, "idp"),
+                                kids=("rs256",), lifetime=1800,
+                                python=PYTHON).start()
+        self.ca_file = os.path.join(self.dir, "etc", "ca.pem")
+        shutil.copy(self.idp.ca_file, self.ca_file)
+        os.chmod(self.ca_file, 0o644)
+        self.issuer = self.idp.issuer("/tenant")
+        self.jwks_file = os.path.join(self.dir, "etc", "jwks.json")
+        shutil.copy(os.path.join(ARGS.keys, "jwks.json"), self.jwks_file)
+        os.chmod(self.jwks_file, 0o644)
+
+    # ---- files ----
+
+    def write(self, rel, text, mode=0o644, owner=None):
+        path = os.path.join(self.dir, rel)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                     mode)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        if owner is not None:
+            os.chown(path, owner, -1)
+        return path
+
+    def next_id(self):
+        self.counter += 1
+        return "%s-%d" % (self.tag, self.counter)
+
+    def config(self, name, provider=None, extra_global="", cache_dir=None):
+        """A configuration with its own fresh cache directory."""
+        cache = cache_dir or os.path.join(self.dir, "cache", name)
+        if provider is None:
+            provider = ("[provider idp]\nissuer = %s\naudience = %s\n"
+                        "algorithms = RS256 ES256\nca_file = %s\n"
+                        % (self.issuer, AUD, self.ca_file))
+        names = re.findall(r"^\[provider (\S+)\]", provider, re.M)
+        map_file = self.write("etc/%s.map" % name, "".join(
+            "%s user alice nobody\n" % n for n in names))
+        text = ("[global]\nmap_file = %s\ncache_dir = %s\n"
+                "http_timeout = %d\n%s\n%s"
+                % (map_file, cache, HTTP_TIMEOUT, extra_global, provider))
+        return self.write("etc/%s.conf" % name, text), cache
+
+    def service(self, name, auth_args="", lines=None, conf=None):
+        """/etc/pam.d/wif-hostile-TAG-NAME with the build tree's module."""
+        svc = "wif-hostile-%s-%s" % (self.tag, name)
+        mod = ARGS.module
+        args = "config=%s" % conf
+        if self.helper:
+            args += " helper=%s" % self.helper
+        if lines is None:
+            lines = ("auth [success=done default=die] %s %s %s\n"
+                     "account required %s %s\n"
+                     % (mod, args, auth_args, mod, args))
+        else:
+            lines = lines.replace("@MODULE@", "%s %s" % (mod, args))
+        path = os.path.join("/etc/pam.d", svc)
+        self.services.append(path)
+        with open(path, "w") as f:
+            f.write(lines)
+        os.chmod(path, 0o644)
+        return svc
+
+    def token(self, kid="rs256", **over):
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": AUD, "sub": "alice", "iat": now,
+                  "exp": now + 600}
+        claims.update(over)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        with open(os.path.join(ARGS.keys, kid + ".key.pem"), "rb") as f:
+            key = f.read()
+        return jwt.encode(claims, key, algorithm=KID_ALG[kid],
+                          headers={"kid": kid})
+
+    def log_lines(self):
+        try:
+            with open(self.syslog, errors="replace") as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def make_locale(self, source, charset, name):
+        """A locale under its own name in /usr/lib/locale (setuid programs
+        ignore LOCPATH), removed at the end; None when localedef lacks the
+        source definition."""
+        target = os.path.join("/usr/lib/locale", name)
+        if os.path.isdir(target):
+            return name
+        if not os.path.exists(os.path.join("/usr/share/i18n/locales", source)):
+            return None
+        self.locale_dirs.append(target)
+        r = subprocess.run(["localedef", "--no-archive", "-i", source, "-f",
+                            charset, target], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        # localedef exits 1 on mere warnings; the directory is what counts.
+        if not os.path.exists(os.path.join(target, "LC_NUMERIC")):
+            return None
+        return name
+
+    # ---- teardown ----
+
+    def close(self):
+        if self.idp is not None:
+            self.idp.stop()
+            self.idp = None
+        for path in self.services:
+            if os.path.exists(path):
+                os.unlink(path)
+        self.services = []
+        for path in self.locale_dirs:
+            shutil.rmtree(path, ignore_errors=True)
+        self.locale_dirs = []
+        if self.user is not None:
+            subprocess.run(["pkill", "-KILL", "-u", self.user_name],
+                           stderr=subprocess.DEVNULL)
+            subprocess.run(["userdel", self.user_name],
+                           stderr=subprocess.DEVNULL)
+            self.user = None
+        if self.sink is not None:
+            self.sink.terminate()
+            try:
+                self.sink.wait(10)
+            except subprocess.TimeoutExpired:
+                self.sink.kill()
+                self.sink.wait()
+            self.sink = None
+        if self.dir and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+
+class Result:
+    """One run of the setuid client: PAM results, the caller's view, and
+    what root left in the overlays."""
+
+    def __init__(self):
+        self.phases = {}
+        self.env = {}
+        self.messages = []
+        self.lines = []
+        self.returncode = None
+        self.stderr = b""
+        self.log = []
+        self.upper = {}
+        self.elapsed = 0.0
+
+    def code(self, phase):
+        return self.phases.get(phase, (None, "not run"))[1]
+
+
+class Hostile(unittest.TestCase):
+    """Runs the setuid client as the test user in a private mount
+    namespace, with the process state the case chooses."""
+
+    # What every hostile run sets: variables libcurl, OpenSSL, glibc and
+    # the token sources read, each pointing at something the caller owns.
+    def hostile_env(self):
+        bait = self.bait
+        proxy = "http://127.0.0.1:%d" % self.proxy_port
+        env = {
+            "PATH": "%s:/usr/bin:/bin" % bait,
+            "SSLKEYLOGFILE": "/etc/wif-hostile-keylog-%s" % ENV.next_id(),
+            "http_proxy": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy,
+            "HTTP_PROXY": proxy, "ALL_PROXY": proxy, "all_proxy": proxy,
+            "no_proxy": "", "NO_PROXY": "",
+            "CURL_CA_BUNDLE": os.path.join(bait, "ca.pem"),
+            "SSL_CERT_FILE": os.path.join(bait, "ca.pem"),
+            "SSL_CERT_DIR": os.path.join(bait, "certs"),
+            "OPENSSL_CONF": os.path.join(bait, "openssl.cnf"),
+            "OPENSSL_MODULES": os.path.join(bait, "modules"),
+            "OPENSSL_ENGINES": os.path.join(bait, "engines"),
+            "CURL_HOME": bait, "HOME": bait,
+            "XDG_RUNTIME_DIR": os.path.join(bait, "run"),
+            "XDG_CACHE_HOME": os.path.join(bait, "cache"),
+            "XDG_CONFIG_HOME": os.path.join(bait, "config"),
+            "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
+            "TZ": os.path.join(bait, "tz"),
+            "LD_PRELOAD": os.path.join(bait, "preload.so"),
+            "LD_LIBRARY_PATH": bait, "MALLOC_CHECK_": "3",
+            "GCONV_PATH": bait, "LOCPATH": bait, "TMPDIR": bait,
+            "WIF_HELPER": os.path.join(bait, "helper"),
+            "WIF_CONFIG": os.path.join(bait, "pam_wif.conf"),
+            "WIF_DEBUG": "1", "WIF_TEST_NOW": "4102444800",
+            "WIF_AZURE_IMDS_ENDPOINT": proxy,
+            "WIF_GCP_METADATA_ENDPOINT": proxy,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": proxy + "/idtoken",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "hostile",
+            "AZURE_FEDERATED_TOKEN_FILE": os.path.join(bait, "token"),
+            "IDENTITY_ENDPOINT": proxy, "IMDS_ENDPOINT": proxy,
+            "GCE_METADATA_HOST": "127.0.0.1:%d" % self.proxy_port,
+            "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+            "HOSTILE_MARKER": "hostile-caller-variable",
+        }
+        return env
+
+    def setUp(self):
+        self.id_ = ENV.next_id()
+        # The caller's bait: a directory of its own whose files every
+        # hostile variable names. Root must open none of them.
+        self.bait = os.path.join(ENV.home, "bait-" + self.id_)
+        os.mkdir(self.bait, 0o755)
+        for name in ("ca.pem", "openssl.cnf", "tz", "token", "pam_wif.conf",
+                     "preload.so"):
+            with open(os.path.join(self.bait, name), "w") as f:
+                f.write("hostile\n")
+        shutil.copy(ENV.ca_file, os.path.join(self.bait, "ca.pem"))
+        for name in ("certs", "modules", "engines", "run", "cache", "config"):
+            os.mkdir(os.path.join(self.bait, name), 0o755)
+        for dirpath, dirs, files in os.walk(self.bait):
+            for n in dirs + files + [""]:
+                os.chown(os.path.join(dirpath, n), ENV.uid, ENV.gid)
+        # The caller's working directory: its own, not readable.
+        self.cwd = os.path.join(ENV.home, "cwd-" + self.id_)
+        os.mkdir(self.cwd, 0o333)
+        os.chown(self.cwd, ENV.uid, ENV.gid)
+        os.chmod(self.cwd, 0o333)
+        self.watch = Watch(self.bait)
+        self.addCleanup(self.watch.close)
+        self.proxy = Listener()
+        self.addCleanup(self.proxy.close)
+        self.proxy_port = self.proxy.port
+        ENV.idp.config(mode="ok", fault_on="all", kids=["rs256"],
+                       jwks_raw=None, cache_control=None, delay=2)
+        ENV.idp.reset()
+
+    # ---- running the client ----
+
+    def start(self, service, token=None, phases="auth,account",
+              hostile=True, umask=0o000, rlimits=None, close_std=False,
+              env=None, ignore=None):
+        """Starts the client; returns (proc, context for finish())."""
+        ns = tempfile.mkdtemp(dir=os.path.join(ENV.dir, "ns"))
+        os.chmod(ns, 0o755)
+        mounts = []
+        upper = {}
+        for target in ("/etc", "/tmp", "/var/tmp"):
+            name = target.strip("/").replace("/", "_")
+            up = os.path.join(ns, name + "-up")
+            wk = os.path.join(ns, name + "-wk")
+            os.mkdir(up)
+            os.mkdir(wk)
+            st = os.stat(target)
+            os.chmod(up, stat.S_IMODE(st.st_mode))
+            upper[target] = up
+            mounts.append(["overlay", "overlay", target,
+                           "lowerdir=%s,upperdir=%s,workdir=%s"
+                           % (target, up, wk)])
+        # /dev: an overlay holding /dev/log -> the test's receiver, with
+        # the real /dev/pts and /dev/shm bound back in, moved into place.
+        devm = os.path.join(ns, "dev")
+        devup = os.path.join(ns, "dev-up")
+        devwk = os.path.join(ns, "dev-wk")
+        for d in (devm, devup, devwk):
+            os.mkdir(d)
+        os.chmod(devup, 0o755)
+        os.symlink(ENV.log_sock, os.path.join(devup, "log"))
+        upper["/dev"] = devup
+        mounts.append(["overlay", "overlay", devm,
+                       "lowerdir=/dev,upperdir=%s,workdir=%s" % (devup, devwk)])
+        binds = [[os.path.join("/dev", s), os.path.join(devm, s)]
+                 for s in ("pts", "shm", "mqueue")
+                 if os.path.ismount(os.path.join("/dev", s))]
+        rfd, wfd = os.pipe()
+        argv = [ENV.client, "--result-fd", str(wfd), "--phases", phases]
+        if token is not None:
+            argv += ["--token", token]
+        argv += [service, "nobody"]
+        e = self.hostile_env() if hostile else {"PATH": "/usr/bin:/bin"}
+        e.update(env or {})
+        spec = {"mounts": mounts, "binds": binds, "move": [devm, "/dev"],
+                "uid": ENV.uid, "gid": ENV.gid, "cwd": self.cwd,
+                "umask": umask, "rlimits": rlimits or {},
+                "ignore": list(ignore if ignore is not None else
+                                (("SIGXFSZ",) if hostile else ())),
+                "close_std": close_std, "env": e, "argv": argv}
+        errf = tempfile.TemporaryFile(dir=ENV.dir)
+        ctx = {"upper": upper, "rfd": rfd, "err": errf, "env": e,
+               "log_start": len(ENV.log_lines()), "t0": time.monotonic(),
+               "cwd_before": sorted(os.listdir(self.cwd))}
+        proc = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", PYTHON,
+             os.path.join(HERE, "caller.py"), json.dumps(spec)],
+            stdin=subprocess.DEVNULL, stdout=errf, stderr=errf,
+            pass_fds=(wfd,))
+        os.close(wfd)
+        return proc, ctx
+
+    def finish(self, proc, ctx, timeout=60):
+        res = Result()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self.fail("the client did not finish within %d s" % timeout)
+        res.elapsed = time.monotonic() - ctx["t0"]
+        res.returncode = proc.returncode
+        with os.fdopen(ctx["rfd"], "r", errors="replace") as f:
+            text = f.read()
+        ctx["err"].seek(0)
+        res.stderr = ctx["err"].read()
+        ctx["err"].close()
+        for line in text.splitlines():
+            res.lines.append(line)
+            parts = line.split(" ", 3)
+            if parts[0] == "phase" and len(parts) >= 4:
+                res.phases[parts[1]] = (int(parts[2]), parts[3])
+            elif parts[0] == "env":
+                k, _, v = line[4:].partition("=")
+                res.env[k] = v
+            elif parts[0] == "message":
+                res.messages.append(line)
+        time.sleep(0.2)  # the receiver writes asynchronously
+        res.log = [l for l in ENV.log_lines()[ctx["log_start"]:]]
+        res.upper = {t: tree(d) for t, d in ctx["upper"].items()}
+        res.cwd_after = sorted(os.listdir(self.cwd))
+        res.cwd_before = ctx["cwd_before"]
+        res.env_sent = ctx["env"]
+        return res
+
+    def login(self, service, token=None, timeout=60, **kw):
+        proc, ctx = self.start(service, token, **kw)
+        return self.finish(proc, ctx, timeout)
+
+    # ---- assertions ----
+
+    def describe(self, res):
+        return ("results %r, exit %r, stderr %r, log:\n  %s"
+                % (res.lines, res.returncode, res.stderr[:500],
+                   "\n  ".join(res.log[-8:])))
+
+    def assert_phase(self, res, phase, name):
+        self.assertEqual(res.code(phase), name, self.describe(res))
+
+    def assert_clean(self, res, cache=None, cache_before=None):
+        """Root created nothing outside cache_dir, nothing it wrote is
+        group or world writable, and the cache is intact. All
+        findings are reported together."""
+        problems = []
+        for target, entries in sorted(res.upper.items()):
+            for p, (uid, mode) in sorted(entries.items()):
+                if target == "/dev" and p == "log":
+                    continue
+                problems.append("root wrote %s/%s (uid %d, mode %s)"
+                                % (target, p, uid, oct(mode)))
+        if res.cwd_after != res.cwd_before:
+            problems.append("the caller's working directory changed: %r"
+                            % res.cwd_after)
+        events = self.watch.drain()
+        if events:
+            problems.append("root opened the caller's files: %r" % events)
+        if self.proxy.connections:
+            problems.append("%d connection(s) reached the caller's proxy"
+                            % self.proxy.connections)
+        if cache is not None:
+            problems += self.cache_problems(cache, cache_before)
+        self.assertEqual(problems, [], "\n".join(problems))
+
+    def cache_problems(self, cache, before=None):
+        out = []
+        if not os.path.exists(cache):
+            return out
+        st = os.lstat(cache)
+        if (not stat.S_ISDIR(st.st_mode) or st.st_uid != 0
+                or stat.S_IMODE(st.st_mode) & 0o077):
+            out.append("cache_dir %s: uid %d mode %o" % (cache, st.st_uid,
+                                                         st.st_mode))
+        for rel, (uid, mode) in sorted(tree(cache).items()):
+            path = os.path.join(cache, rel)
+            if uid != 0:
+                out.append("%s is not root's" % path)
+            if mode & 0o022:
+                out.append("%s is group or world writable (%o)"
+                           % (path, mode))
+            if rel.endswith(".json") and stat.S_ISREG(mode):
+                with open(path, "rb") as f:
+                    data = f.read()
+                if before is not None and before.get(rel) == data:
+                    continue
+                try:
+                    if not isinstance(json.loads(data), dict):
+                        raise ValueError
+                except ValueError:
+                    out.append("%s does not parse: %r" % (path, data[:80]))
+        return out
+
+    def cache_snapshot(self, cache):
+        out = {}
+        for rel, (uid, mode) in tree(cache).items():
+            if stat.S_ISREG(mode):
+                with open(os.path.join(cache, rel), "rb") as f:
+                    out[rel] = f.read()
+        return out
+
+    def assert_logged(self, res, needle):
+        self.assertTrue(any(needle in l for l in res.log),
+                        "no log line with %r in:\n  %s"
+                        % (needle, "\n  ".join(res.log)))
+
+
+class Watch:
+    """inotify on the caller's bait directory: any open or read of a file
+    there (by anyone: only root's process touches it during a run)."""
+
+    IN_ACCESS, IN_OPEN = 0x1, 0x20
+
+    def __init__(self, root):
+        import ctypes
+        import ctypes.util
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"),
+                                use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.names = {}
+        for dirpath, dirs, files in os.walk(root):
+            wd = self.libc.inotify_add_watch(
+                self.fd, dirpath.encode(), self.IN_ACCESS | self.IN_OPEN)
+            self.names[wd] = dirpath
+        self.drain()
+
+    def drain(self):
+        events = []
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return events
+            off = 0
+            while off + 16 <= len(data):
+                wd, mask, _, ln = (int.from_bytes(data[off:off + 4], "little",
+                                                  signed=True),
+                                   int.from_bytes(data[off + 4:off + 8],
+                                                  "little"),
+                                   0, int.from_bytes(data[off + 12:off + 16],
+                                                     "little"))
+                name = data[off + 16:off + 16 + ln].rstrip(b"\0").decode()
+                events.append((self.names.get(wd, "?"), name, mask))
+                off += 16 + ln
+
+    def assert_untouched(self, test):
+        events = self.drain()
+        test.assertEqual(events, [], "root opened the caller's files: %r"
+                         % events)
+
+    def close(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Listener:
+    """A TCP port on loopback that counts connections: the caller's
+    proxy and metadata endpoints."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.connections += 1
+            c.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+LOCAL_ISS = "https://local.hostile.test"
+
+
+def local_provider(extra=""):
+    """A provider with a pinned key set: no network at all."""
+    return ("[provider local]\nissuer = %s\naudience = %s\n"
+            "algorithms = RS256 ES256\njwks_file = %s\n%s"
+            % (LOCAL_ISS, AUD, ENV.jwks_file, extra))
+
+
+class FetchTest(Hostile):
+    """A key fetch (empty cache) run by the hostile caller."""
+
+    def cold(self, name):
+        conf, cache = ENV.config(name)
+        return ENV.service(name, conf=conf), conf, cache
+
+    def test_n1_sslkeylogfile_creates_nothing(self):
+        # The December 2026 exploit: umask 000, SSLKEYLOGFILE=/etc/x and a
+        # token whose issuer needs a fetch made root create /etc/x 0666.
+        svc, conf, cache = self.cold("n1-keylog")
+        res = self.login(svc, ENV.token())
+        keylog = os.path.basename(res.env_sent["SSLKEYLOGFILE"])
+        made = res.upper["/etc"].get(keylog)
+        self.assertIsNone(made, "root created /etc/%s, mode %s" % (
+            keylog, oct(made[1]) if made else None))
+        self.assert_clean(res, cache)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assertEqual(ENV.idp.stats()["jwks"], 1)
+
+    def test_n1_caller_ca_and_proxy_ignored(self):
+        # Without ca_file the system's CAs apply, never the caller's
+        # SSL_CERT_FILE / CURL_CA_BUNDLE / SSL_CERT_DIR (which name the
+        # IdP's CA here): the fetch must fail, and no proxy is used.
+        conf, cache = ENV.config("n1-ca", provider=(
+            "[provider idp]\nissuer = %s\naudience = %s\n"
+            "algorithms = RS256 ES256\n" % (ENV.issuer, AUD)))
+        svc = ENV.service("n1-ca", conf=conf)
+        res = self.login(svc, ENV.token())
+        self.assert_clean(res, cache)
+        self.assert_phase(res, "auth", "PAM_AUTHINFO_UNAVAIL")
+        self.assertEqual(ENV.idp.stats()["jwks"], 0)
+
+    def test_n2_umask_000_writes_no_open_modes(self):
+        # Only the umask is hostile here: every file root writes (the key
+        # cache, its lock) has an explicit mode.
+        svc, conf, cache = self.cold("n2-umask")
+        res = self.login(svc, ENV.token(), hostile=False, umask=0)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assertTrue(os.listdir(cache), "the fetch cached nothing")
+        self.assert_clean(res, cache)
+
+    def test_n3_tiny_fsize_cold(self):
+        # RLIMIT_FSIZE of one byte with SIGXFSZ ignored: writes fail with
+        # EFBIG. No truncated cache is left, and the next login works.
+        svc, conf, cache = self.cold("n3-fsize")
+        res = self.login(svc, ENV.token(),
+                         rlimits={"FSIZE": [1, 1]})
+        self.assertIn(res.returncode, (0, 1), self.describe(res))
+        self.assert_clean(res, cache)
+        again = self.login(svc, ENV.token(), hostile=False)
+        self.assert_phase(again, "auth", "PAM_SUCCESS")
+        self.assert_clean(again, cache)
+
+    def age(self, cache):
+        """Makes the cached set stale and its last fetch old (as
+        tests/integration/keys does), so the next login refreshes."""
+        now = int(time.time())
+        for rel in self.cache_snapshot(cache):
+            path = os.path.join(cache, rel)
+            if rel.endswith(".json"):
+                with open(path) as f:
+                    doc = json.load(f)
+                if "fetched_at" in doc:
+                    doc["fetched_at"] = now - 7200
+                    doc["fresh_until"] = now - 3600
+                    with open(path, "w") as f:
+                        json.dump(doc, f)
+            elif rel.endswith(".lock"):
+                with open(path, "w") as f:
+                    f.write("%d\n" % (now - 3600))
+
+    def test_n3_tiny_fsize_refresh_keeps_cache(self):
+        # A stale cache refreshed under RLIMIT_FSIZE: the cache on disk is
+        # the old one or the new one, never a piece of either.
+        svc, conf, cache = self.cold("n3-refresh")
+        first = self.login(svc, ENV.token(), hostile=False)
+        self.assert_phase(first, "auth", "PAM_SUCCESS")
+        self.age(cache)
+        before = self.cache_snapshot(cache)
+        self.assertTrue(before)
+        ENV.idp.config(kids=["rs256", "es256"])
+        ENV.idp.reset()
+        res = self.login(svc, ENV.token(), rlimits={"FSIZE": [1, 1]})
+        self.assertGreaterEqual(ENV.idp.stats()["jwks"], 1,
+                                "no refresh happened: the test could not "
+                                "age the cache")
+        self.assertIn(res.returncode, (0, 1), self.describe(res))
+        self.assert_clean(res, cache, before)
+
+    def test_n3_tiny_nofile(self):
+        # RLIMIT_NOFILE 8: the login may fail, but cleanly (no crash), and
+        # leaves nothing behind; the next login works.
+        svc, conf, cache = self.cold("n3-nofile")
+        res = self.login(svc, ENV.token(), rlimits={"NOFILE": [8, 8]})
+        self.assertIn(res.returncode, (0, 1), self.describe(res))
+        self.assert_clean(res, cache)
+        again = self.login(svc, ENV.token(), hostile=False)
+        self.assert_phase(again, "auth", "PAM_SUCCESS")
+
+    def test_n4_closed_std_descriptors(self):
+        # fds 0-2 closed: whatever the module opens lands there. Nothing
+        # it writes may reach those files (config, map, CA, cache).
+        svc, conf, cache = self.cold("n4-closed")
+        trusted = [conf, conf[:-len(".conf")] + ".map", ENV.ca_file,
+                   ENV.jwks_file]
+        before = {}
+        for p in trusted:
+            with open(p, "rb") as f:
+                before[p] = f.read()
+        res = self.login(svc, ENV.token(), close_std=True)
+        self.assert_clean(res, cache)
+        for p in trusted:
+            with open(p, "rb") as f:
+                self.assertEqual(f.read(), before[p], p + " changed")
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+
+    def stop_mid_fetch(self, name, sig):
+        """Starts a hostile login against a slow IdP and sends sig once
+        the fetch is in flight; returns (proc, ctx, svc, cache)."""
+        svc, conf, cache = self.cold(name)
+        ENV.idp.config(mode="slow", delay=HTTP_TIMEOUT - 1)
+        proc, ctx = self.start(svc, ENV.token())
+        self.addCleanup(lambda: proc.poll() is None and (
+            proc.kill(), proc.wait()))
+        deadline = time.monotonic() + 15
+        while ENV.idp.stats()["total"] == 0:
+            self.assertLess(time.monotonic(), deadline, "no fetch started")
+            time.sleep(0.05)
+        time.sleep(0.2)
+        os.kill(proc.pid, sig)
+        ENV.idp.config(mode="ok")
+        return proc, ctx, svc, cache
+
+    def test_n5_sigstop_mid_fetch(self):
+        # The caller stops its own setuid process while it fetches. Other
+        # logins must not wait on it past the timeout.
+        proc, ctx, svc, cache = self.stop_mid_fetch("n5-stop",
+                                                    signal.SIGSTOP)
+        t0 = time.monotonic()
+        other = self.login(svc, ENV.token(), hostile=False,
+                           timeout=4 * HTTP_TIMEOUT + 30)
+        took = time.monotonic() - t0
+        os.kill(proc.pid, signal.SIGKILL)
+        self.finish(proc, ctx)
+        self.assertLess(took, 2 * HTTP_TIMEOUT + 5,
+                        "a login waited %.1f s on a stopped caller" % took)
+        self.assert_phase(other, "auth", "PAM_SUCCESS")
+        self.assert_clean(other, cache)
+
+    def test_n5_sigkill_mid_fetch(self):
+        proc, ctx, svc, cache = self.stop_mid_fetch("n5-kill",
+                                                    signal.SIGKILL)
+        killed = self.finish(proc, ctx)
+        self.assert_clean(killed, cache)
+        t0 = time.monotonic()
+        other = self.login(svc, ENV.token(), hostile=False)
+        self.assertLess(time.monotonic() - t0, 2 * HTTP_TIMEOUT + 5)
+        self.assert_phase(other, "auth", "PAM_SUCCESS")
+        self.assert_clean(other, cache)
+
+    def test_n6_unreadable_working_directory(self):
+        # The caller sits in a directory of its own that it cannot read;
+        # nothing resolves paths relative to it, nothing lands in it.
+        svc, conf, cache = self.cold("n6-cwd")
+        res = self.login(svc, ENV.token(), hostile=False)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assert_clean(res, cache)
+        self.assertEqual(res.cwd_after, [])
+
+
+class ExecSourceTest(Hostile):
+    """Host identity mode with an exec: program."""
+
+    def exec_service(self, name):
+        token = ENV.write("etc/%s.token" % name, ENV.token(), mode=0o600)
+        rec = os.path.join(ENV.record, name)
+        script = ENV.write("bin/%s.sh" % name, r"""#!/bin/sh
+# Records the state pam_wif started it in (test_hostile.py).
+ls -l /proc/$$/fd/ >%(rec)s.fds 2>&1
+cat /proc/$$/status >%(rec)s.status
+cat /proc/$$/limits >%(rec)s.limits
+tr '\0' '\n' </proc/$$/environ >%(rec)s.environ
+readlink /proc/$$/cwd >%(rec)s.cwd
+echo %(mark)s >&2
+echo "a second stderr line" >&2
+cat %(token)s
+""" % {"rec": rec, "mark": EXEC_MARK, "token": token}, mode=0o755)
+        conf, cache = ENV.config(name, provider=local_provider())
+        svc = ENV.service(name, conf=conf,
+                          auth_args="source=exec:%s" % script)
+        return svc, rec, cache
+
+    def record(self, rec, res):
+        out = {}
+        for part in ("fds", "status", "limits", "environ", "cwd"):
+            path = "%s.%s" % (rec, part)
+            self.assertTrue(os.path.exists(path),
+                            "the exec: program did not run (%s): %s"
+                            % (path, self.describe(res)))
+            with open(path) as f:
+                out[part] = f.read()
+        status = {}
+        for line in out["status"].splitlines():
+            k, _, v = line.partition(":")
+            status[k] = v.split()
+        out["status"] = status
+        return out
+
+    def test_n7_exec_program_clean_start(self):
+        svc, rec, cache = self.exec_service("n7-exec")
+        res = self.login(svc)
+        self.assert_clean(res, cache)
+        # First what the caller saw: today a shell that drops privileges
+        # leaves no record, and its complaint lands on the caller's stderr.
+        self.assertNotIn(EXEC_MARK.encode(), res.stderr,
+                         "the program's stderr reached the caller")
+        self.assertEqual(res.stderr, b"", "the caller's stderr got %r"
+                         % res.stderr[:300])
+        r = self.record(rec, res)
+        st = r["status"]
+        self.assertEqual(st["Uid"], ["0"] * 4, "uids (real, eff, saved, fs)")
+        self.assertEqual(st["Gid"], ["0"] * 4, "gids (real, eff, saved, fs)")
+        root_groups = sorted(str(g) for g in os.getgrouplist("root", 0))
+        self.assertEqual(sorted(st.get("Groups", [])), root_groups)
+        self.assertEqual(r["cwd"].strip(), "/")
+        self.assertEqual(st["Umask"], ["0077"])
+        env = dict(l.partition("=")[::2] for l in r["environ"].splitlines()
+                   if l)
+        sent = res.env_sent
+        leaked = sorted(k for k in env if k in sent and k != "PATH")
+        leaked += sorted(k for k, v in env.items()
+                         if v in sent.values() and k != "PATH")
+        self.assertEqual(leaked, [], "caller variables reached the program: "
+                         "%r" % env)
+        self.assertNotIn(ENV.home, env.get("PATH", ""))
+        limits = {}
+        for line in r["limits"].splitlines()[1:]:
+            m = re.match(r"(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)", line)
+            if m:
+                limits[m.group(1)] = (m.group(2), m.group(3))
+        self.assertEqual(limits["Max open files"], ("1024", "1024"))
+        self.assertEqual(limits["Max core file size"], ("0", "0"))
+        self.assertEqual(limits["Max file size"][0], "unlimited")
+        self.assertEqual(st["SigBlk"], ["0000000000000000"])
+        # The caller's SIGXFSZ was ignored; the program's is not.
+        self.assertEqual(int(st["SigIgn"][0], 16) & (1 << 24), 0,
+                         "SIGXFSZ ignored in the program")
+        # stderr: captured and its first line logged.
+        self.assert_logged(res, EXEC_MARK)
+        self.assertFalse(any("a second stderr line" in l for l in res.log))
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+
+    def test_n4_exec_program_descriptors(self):
+        # With the caller's 0-2 closed, the program's 0-2 are /dev/null or
+        # the module's pipes, never a file the module opened.
+        svc, rec, cache = self.exec_service("n4-exec")
+        res = self.login(svc, close_std=True)
+        self.assert_clean(res, cache)
+        fds = {}
+        for line in self.record(rec, res)["fds"].splitlines():
+            m = re.search(r" (\d+) -> (.*)$", line)
+            if m:
+                fds[int(m.group(1))] = m.group(2)
+        for fd in (0, 1, 2):
+            target = fds.get(fd, "closed")
+            self.assertTrue(target == "/dev/null" or
+                            target.startswith("pipe:"),
+                            "fd %d of the program is %s" % (fd, target))
+        extra = {fd: t for fd, t in fds.items() if fd > 2 and fd != 255}
+        self.assertEqual(extra, {}, "descriptors leaked into the program")
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+
+
+class TrustTest(Hostile):
+    """Files the caller owns, named by the configuration."""
+
+    def caller_file(self, name, src):
+        path = os.path.join(ENV.home, "%s-%s" % (self.id_, name))
+        shutil.copy(src, path)
+        os.chown(path, ENV.uid, ENV.gid)
+        os.chmod(path, 0o644)
+        return path
+
+    def assert_refused(self, res, conf=None, path=None):
+        self.assertNotEqual(res.code("auth"), "PAM_SUCCESS",
+                            self.describe(res))
+        self.assert_logged(res, "CONFIG_INSECURE")
+        if conf is not None:
+            r = subprocess.run([ARGS.wifctl, "check", "-c", conf],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn(path, r.stdout)
+
+    def test_n8_caller_owned_ca_file(self):
+        ca = self.caller_file("ca.pem", ENV.ca_file)
+        conf, cache = ENV.config("n8-ca", provider=(
+            "[provider idp]\nissuer = %s\naudience = %s\n"
+            "algorithms = RS256\nca_file = %s\n" % (ENV.issuer, AUD, ca)))
+        svc = ENV.service("n8-ca", conf=conf)
+        res = self.login(svc, ENV.token(), hostile=False)
+        self.assert_refused(res, conf, ca)
+        self.assertEqual(ENV.idp.stats()["jwks"], 0)
+
+    def test_n8_caller_owned_jwks_file(self):
+        jwks = self.caller_file("jwks.json", ENV.jwks_file)
+        conf, cache = ENV.config("n8-jwks", provider=(
+            "[provider local]\nissuer = %s\naudience = %s\n"
+            "algorithms = RS256\njwks_file = %s\n" % (LOCAL_ISS, AUD, jwks)))
+        svc = ENV.service("n8-jwks", conf=conf)
+        res = self.login(svc, ENV.token(iss=LOCAL_ISS), hostile=False)
+        self.assert_refused(res, conf, jwks)
+
+    def test_n8_caller_owned_token_file(self):
+        tok = os.path.join(ENV.home, "%s-token" % self.id_)
+        with open(tok, "w") as f:
+            f.write(ENV.token(iss=LOCAL_ISS))
+        os.chown(tok, ENV.uid, ENV.gid)
+        os.chmod(tok, 0o600)
+        conf, cache = ENV.config("n8-token", provider=local_provider())
+        svc = ENV.service("n8-token", conf=conf,
+                          auth_args="source=file:%s" % tok)
+        res = self.login(svc, hostile=False)
+        self.assert_refused(res)
+
+    def test_n8_caller_owned_cache_parent(self):
+        parent = os.path.join(ENV.home, "%s-cachedir" % self.id_)
+        os.mkdir(parent, 0o755)
+        os.chown(parent, ENV.uid, ENV.gid)
+        cache = os.path.join(parent, "cache")
+        os.mkdir(cache, 0o700)
+        conf, cache = ENV.config("n8-cache", cache_dir=cache)
+        svc = ENV.service("n8-cache", conf=conf)
+        res = self.login(svc, ENV.token(), hostile=False)
+        self.assert_refused(res, conf, parent)
+
+
+class AccountTest(Hostile):
+    """WIF_* in the PAM environment set by someone else."""
+
+    def forged(self, text):
+        path = os.path.join(ENV.home, "%s-pam_environment" % self.id_)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chown(path, ENV.uid, ENV.gid)
+        return path
+
+    def forgery(self, expires="9007199254740992"):
+        return ("WIF_PROVIDER=local\nWIF_SUBJECT=alice\n"
+                "WIF_ISSUER=%s\nWIF_EXPIRES=%s\nWIF_GRANT=user:alice\n"
+                % (LOCAL_ISS, expires))
+
+    def stack(self, name, auth, forge_file):
+        conf, cache = ENV.config(name, provider=local_provider())
+        permit = os.path.join(ARGS.pam_dir, "pam_permit.so")
+        deny = os.path.join(ARGS.pam_dir, "pam_deny.so")
+        lines = (auth.replace("@PERMIT@", permit) +
+                 "account required %s envfile=%s\n"
+                 "account [success=done default=ignore] @MODULE@\n"
+                 "account required %s\n" % (ARGS.forge, forge_file, deny))
+        return ENV.service(name, conf=conf, lines=lines)
+
+    def test_n9_forged_without_auth(self):
+        # Another module authenticated; the user's own envfile names
+        # pam_wif's variables. The account phase must not grant.
+        forge = self.forged(self.forgery())
+        svc = self.stack("n9-forged", "auth required @PERMIT@\n", forge)
+        res = self.login(svc, hostile=False)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assertNotEqual(res.code("account"), "PAM_SUCCESS",
+                            self.describe(res))
+
+    def test_n9_tampered_after_auth(self):
+        # pam_wif authenticated; the values are then changed (a never
+        # expiring WIF_EXPIRES) before the account phase.
+        forge = self.forged(self.forgery())
+        svc = self.stack("n9-tampered",
+                         "auth [success=done default=die] @MODULE@\n", forge)
+        res = self.login(svc, ENV.token(iss=LOCAL_ISS), hostile=False)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assertNotEqual(res.code("account"), "PAM_SUCCESS",
+                            self.describe(res))
+
+    def test_n9_genuine_values_still_grant(self):
+        # The control: the same stack with an empty envfile grants.
+        forge = self.forged("")
+        svc = self.stack("n9-genuine",
+                         "auth [success=done default=die] @MODULE@\n", forge)
+        res = self.login(svc, ENV.token(iss=LOCAL_ISS), hostile=False)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        self.assert_phase(res, "account", "PAM_SUCCESS")
+        self.assertFalse([k for k in res.env if k.startswith("WIF_") and
+                          ("HMAC" in k.upper() or "TAG" in k.upper())],
+                         "a binding tag is left in the PAM environment")
+
+
+class PolicyTest(Hostile):
+    """Locale, globs and the lifetime cap, with the caller's LC_ALL."""
+
+    def decide(self, name, token, locale, extra=""):
+        conf, cache = ENV.config(name, provider=local_provider(extra))
+        svc = ENV.service(name, conf=conf)
+        res = self.login(svc, token, hostile=False,
+                         env={"LC_ALL": locale, "LANG": locale})
+        return res.code("auth"), res
+
+    def test_n10_star_does_not_cross_slash(self):
+        req = "require = ref = prod*\n"
+        ok, res = self.decide("n10-star-ok", ENV.token(iss=LOCAL_ISS,
+                                                       ref="prod-1"),
+                              "C.UTF-8", req)
+        self.assertEqual(ok, "PAM_SUCCESS", self.describe(res))
+        bad, res = self.decide("n10-star", ENV.token(iss=LOCAL_ISS,
+                                                     ref="prod/../x"),
+                               "C.UTF-8", req)
+        self.assertEqual(bad, "PAM_AUTH_ERR", self.describe(res))
+
+    def test_n10_double_star_crosses_slash(self):
+        code, res = self.decide("n10-dstar", ENV.token(iss=LOCAL_ISS,
+                                                       ref="prod/a/b"),
+                                "C.UTF-8", "require = ref = prod/**\n")
+        self.assertEqual(code, "PAM_SUCCESS", self.describe(res))
+
+    def test_n10_glob_same_in_every_locale(self):
+        # `?` against a two-byte character: the caller's UTF-8 locale must
+        # not change the answer the C locale gives.
+        tok = ENV.token(iss=LOCAL_ISS, ref="a\u00e9b")
+        req = "require = ref = a?b\n"
+        in_c, _ = self.decide("n10-q-c", tok, "C", req)
+        in_utf8, res = self.decide("n10-q-utf8", tok, "C.UTF-8", req)
+        self.assertEqual(in_utf8, in_c, self.describe(res))
+        self.assertEqual(in_c, "PAM_AUTH_ERR")
+
+    def test_n10_numbers_same_in_every_locale(self):
+        # A fractional exp under a locale whose decimal point is a comma.
+        loc = ENV.make_locale("de_DE", "UTF-8", "wifhostile_de.utf8")
+        self.assertIsNotNone(loc, "localedef could not build de_DE "
+                             "(install the locales package)")
+        now = int(time.time())
+        tok = ENV.token(iss=LOCAL_ISS, exp=now + 600.5, iat=now - 0.5)
+        in_c, _ = self.decide("n10-num-c", tok, "C")
+        in_de, res = self.decide("n10-num-de", tok, loc)
+        self.assertEqual(in_c, "PAM_SUCCESS")
+        self.assertEqual(in_de, in_c, self.describe(res))
+
+    def test_e8_default_lifetime_cap(self):
+        now = int(time.time())
+        day, _ = self.decide("e8-day", ENV.token(iss=LOCAL_ISS,
+                                                 exp=now + 86400), "C")
+        self.assertEqual(day, "PAM_SUCCESS")
+        forever, res = self.decide("e8-forever", ENV.token(
+            iss=LOCAL_ISS, exp=2 ** 53), "C")
+        self.assertEqual(forever, "PAM_AUTH_ERR", self.describe(res))
+        self.assert_logged(res, "LIFETIME")
+        no_iat, res = self.decide("e8-no-iat", ENV.token(
+            iss=LOCAL_ISS, exp=now + 40 * 86400, iat=None), "C")
+        self.assertEqual(no_iat, "PAM_AUTH_ERR", self.describe(res))
+
+    def test_e8_max_token_age_zero_removes_cap(self):
+        code, res = self.decide("e8-zero", ENV.token(
+            iss=LOCAL_ISS, exp=2 ** 53), "C", "max_token_age = 0\n")
+        self.assertEqual(code, "PAM_SUCCESS", self.describe(res))
+
+
+def main():
+    global ARGS, ENV
+    p = argparse.ArgumentParser()
+    for opt in ("--module", "--wifctl", "--client", "--forge", "--keys",
+                "--tools"):
+        p.add_argument(opt, required=True)
+    p.add_argument("--helper", default=os.environ.get("WIF_HOSTILE_HELPER"))
+    p.add_argument("--build")
+    p.add_argument("--pam-dir", default="/lib/x86_64-linux-gnu/security")
+    args, rest = p.parse_known_args()
+    for k in ("module", "wifctl", "client", "forge", "keys", "tools",
+              "helper", "build", "pam_dir"):
+        if getattr(args, k):
+            setattr(args, k, os.path.abspath(getattr(args, k)))
+    if os.geteuid() != 0:
+        print("test_hostile: needs root (a setuid-root client, a PAM "
+              "service in /etc/pam.d, a test user): skipped")
+        sys.exit(77)
+    if not args.helper and args.build:
+        for rel in ("helper/pam_wif-helper", "pam_wif-helper",
+                    "helper/pam_wif_helper"):
+            cand = os.path.join(args.build, rel)
+            if os.path.isfile(cand) and os.access(cand, os.X_OK):
+                args.helper = cand
+                break
+    print("test_hostile: helper %s" % (args.helper or "none (module without "
+                                       "helper=)"))
+    ARGS = args
+    # SIGTERM (a ctest timeout) becomes SystemExit, so close() still runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ENV = Env()
+    try:
+        ENV.open()
+        prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False)
+    finally:
+        ENV.close()
+    if prog.result.testsRun == 0:
+        print("test_hostile: no test selected")
+        sys.exit(1)
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
