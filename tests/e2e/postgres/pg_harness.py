@@ -72,8 +72,10 @@ def run(cmd, timeout=60, **kw):
 
 
 class PgHost:
-    def __init__(self, module, helper=None, log=lambda msg: None):
+    def __init__(self, module, helper=None, extra_hba=(),
+                 log=lambda msg: None):
         self.module = os.path.abspath(module)
+        self.extra_hba = list(extra_hba)  # lines ahead of the pam ones
         self.helper = helper
         self.log = log
         self.tag = secrets.token_hex(3)
@@ -236,10 +238,12 @@ class PgHost:
         self._write(hba, (
             "# pam_wif test server (first match wins)\n"
             "local  all     postgres                 peer\n"
+            "{extra}"
             "host   unixdb  all       127.0.0.1/32   pam pamservice={svc}-unix\n"
             "host   scramdb all       127.0.0.1/32   scram-sha-256\n"
             "host   all     all       127.0.0.1/32   pam pamservice={svc}\n"
-        ).format(svc=self.service), 0o600)
+        ).format(svc=self.service,
+                 extra="".join(l + "\n" for l in self.extra_hba)), 0o600)
         os.chown(hba, self.pw.pw_uid, self.pw.pw_gid)
         self.log("starting postgres on 127.0.0.1:%d" % self.port)
         self.pg_started = True
