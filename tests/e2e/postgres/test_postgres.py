@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End to end: a real PostgreSQL server authenticates roles with pam_wif.
 
-  test_postgres.py --module build/pam_wif.so [--helper PATH] [-v] [Class]
+  test_postgres.py --module build/pam_wif.so --wifctl build/wifctl
+                   [--helper PATH] [-v] [Class]
 
 The server (pg_harness.py) runs as postgres in a private data directory on
 127.0.0.1; the client is the real psql with the token as PGPASSWORD. Needs
@@ -12,6 +13,7 @@ import os
 import pwd
 import signal
 import stat
+import subprocess
 import sys
 import unittest
 
@@ -85,6 +87,39 @@ class PostgresLoginTest(PgTest):
         line = self.assert_out(APP, self.host.token("workload-app",
                                                     size=17000), "TOO_LARGE")
         self.assertIn("longer than 16384 bytes", line)
+
+    def client_recipe(self, token_file):
+        """The documented client recipe (pam_wif(8), DATABASE LOGINS)."""
+        h = self.host
+        script = ('( PGPASSWORD=$("$WIFCTL" token --source file:"$1") && '
+                  'export PGPASSWORD && exec "$PSQL" -X -w -At -h 127.0.0.1 '
+                  '-p "$2" -U "$3" -d postgres -c "SELECT current_user" )')
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": h.dir,
+               "WIFCTL": ARGS.wifctl, "PGSSLMODE": "disable",
+               "PSQL": os.path.join(h.bindir, "psql")}
+        return subprocess.run(["/bin/sh", "-c", script, "sh", token_file,
+                               str(h.port), APP], env=env,
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+
+    def test_client_recipe_with_wifctl_token(self):
+        path = os.path.join(self.host.dir, "private", "token")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.host.token("workload-app"))
+        try:
+            r = self.client_recipe(path)
+            self.assertEqual((r.returncode, r.stdout.strip()), (0, APP),
+                             r.stderr)
+        finally:
+            os.unlink(path)
+        # No token: wifctl fails and psql never runs (no login attempt).
+        mark = len(self.host.log_lines())
+        r = self.client_recipe(path)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotIn("psql", r.stderr)
+        self.assertIsNone(self.host.wait_log("outcome=", mark, timeout=1))
 
     def test_unix_service_accepts_a_role_that_is_a_unix_account(self):
         # The control for the refusal in PostgresRefusalTest: the
@@ -170,6 +205,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--module", required=True)
     ap.add_argument("--helper", help="the key-fetch helper (helper=PATH)")
+    ap.add_argument("--wifctl", required=True,
+                    help="wifctl, for the client recipe")
     ARGS, rest = ap.parse_known_args()
     if os.geteuid() != 0:
         print("test_postgres: needs root; skipped", file=sys.stderr)
