@@ -289,6 +289,22 @@ static const char *config_path(const struct wif_auth_params *params) {
   return params->config_path != NULL ? params->config_path : WIF_CONFIG_PATH;
 }
 
+/*
+ * accounts=names has no passwd entry to look at, but the name root is
+ * still never granted: a stack given accounts=names by mistake (sshd,
+ * su) must not become a root login through a map line naming root.
+ */
+static wif_rc check_account(const struct wif_auth_params *params,
+                            const char *account, struct wif_error *err) {
+  if (params->accounts != WIF_ACCOUNTS_NAMES)
+    return check_passwd(account, err);
+  if (strcmp(account, "root") == 0)
+    return wif_error_set(err, WIF_E_NO_MAPPING,
+                         "account \"root\": pam_wif never grants root, not "
+                         "even with accounts=names");
+  return WIF_OK;
+}
+
 static wif_rc load_files(const struct wif_auth_params *params,
                          struct wif_config **out_cfg, struct wif_map **out_map,
                          struct wif_error *err) {
@@ -465,7 +481,7 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
     rc = no_mapping(&res, account, map->name, &err);
   if (rc != WIF_OK)
     goto out;
-  rc = check_passwd(account, &err);
+  rc = check_account(params, account, &err);
   if (rc != WIF_OK)
     goto out;
   rc = fill_success(out, &res, rule, map->name, &err);
@@ -610,7 +626,7 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
                        type == WIF_AUTHZ_USER ? "user" : "group", p->name);
     goto out;
   }
-  rc = check_passwd(account, &err);
+  rc = check_account(params, account, &err);
   if (rc != WIF_OK)
     goto out;
   out->issuer = strdup(p->issuer);

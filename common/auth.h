@@ -12,6 +12,14 @@
 #include "jwks_cache.h"
 #include "log.h"
 
+/* What PAM_USER names (module argument accounts=). */
+enum wif_accounts {
+  WIF_ACCOUNTS_UNIX = 0, /* a local account: it must exist, never uid 0 */
+  /* A name in another namespace (a database role): no passwd lookup; the
+   * map must still name it exactly, and the name root is still refused. */
+  WIF_ACCOUNTS_NAMES
+};
+
 /* What a front end tells the decision. Everything is borrowed. */
 struct wif_auth_params {
   const char *config_path; /* NULL: WIF_CONFIG_PATH */
@@ -34,6 +42,7 @@ struct wif_auth_params {
    * come from the disk cache and jwks_file alone. */
   const char *helper;
   wif_http_fn http;
+  enum wif_accounts accounts; /* zero: WIF_ACCOUNTS_UNIX */
 };
 
 /*
@@ -63,11 +72,13 @@ struct wif_verdict {
  * opened (G4): anything wif_map_account_valid refuses is WIF_E_NO_MAPPING.
  * Then the config and map are loaded (a missing or unreadable config is
  * WIF_E_CONFIG_INVALID, not WIF_E_SYSTEM: it is a misconfiguration), the
- * token is validated (validate.h) and the mapping applied. A granted
+ * token is validated (validate.h) and the mapping applied. With
+ * WIF_ACCOUNTS_UNIX, a granted
  * account is looked up in the password database: not found is
  * WIF_E_NO_MAPPING, uid 0 or primary gid 0 is refused as
  * WIF_E_NO_MAPPING (G3: pam_wif never logs anyone in as root), and a
- * lookup failure is WIF_E_SYSTEM.
+ * lookup failure is WIF_E_SYSTEM. With WIF_ACCOUNTS_NAMES nothing is
+ * looked up and only the name "root" is refused (WIF_E_NO_MAPPING).
  *
  * token (len bytes) is only read; the caller owns and wipes it. With
  * log_decision, exactly one line is logged: outcome, reason, account,

@@ -36,6 +36,7 @@ struct args {
   bool debug;
   bool use_first_pass;
   bool try_first_pass;
+  enum wif_accounts accounts; /* what PAM_USER names */
   /* Host identity mode: the token comes from the host's own workload
    * identity instead of the conversation. */
   const char *source;
@@ -113,6 +114,9 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
       a->use_first_pass = true;
     } else if (strcmp(arg, "try_first_pass") == 0) {
       a->try_first_pass = true;
+    } else if (strcmp(arg, "accounts=unix") == 0 ||
+               strcmp(arg, "accounts=names") == 0) {
+      a->accounts = arg[9] == 'n' ? WIF_ACCOUNTS_NAMES : WIF_ACCOUNTS_UNIX;
     } else if (strncmp(arg, "source=", 7) == 0 && arg[7] != '\0') {
       a->source = arg + 7;
     } else if (strncmp(arg, "audience=", 9) == 0 && arg[9] != '\0') {
@@ -162,6 +166,7 @@ static void make_params(pam_handle_t *pamh, const struct args *a,
   p->service = service;
   p->now = (int64_t)time(NULL);
   p->helper = a->helper != NULL ? a->helper : WIF_HELPER_PATH;
+  p->accounts = a->accounts;
 }
 
 /* Core result -> PAM code (DESIGN.md, "The PAM module"). */

@@ -19,7 +19,7 @@ PACKAGES="build-essential cmake pkg-config
   openssl python3 python3-jwt python3-cryptography valgrind
   libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
   clang libclang-rt-14-dev clang-tidy
-  openssh-server openssh-client hyperfine
+  openssh-server openssh-client hyperfine postgresql sasl2-bin
   scdoc man-db groff-base debhelper dpkg-dev fakeroot lintian rpm
   locales"
 

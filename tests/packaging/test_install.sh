@@ -47,7 +47,7 @@ for page in man1/wifctl.1 man5/pam_wif.conf.5 man5/pam_wif.map.5 \
   check "$page" [ -s "$a$prefix/share/man/$page" ]
 done
 for f in pam_wif.conf pam_wif.map pam.d/sshd pam.d/su pam.d/sudo \
-    sshd_config.d/pam_wif.conf README.md; do
+  pam.d/postgresql pg_hba.conf.example sshd_config.d/pam_wif.conf README.md; do
   check "sample $f" [ -f "$a$prefix/share/doc/pam_wif/$f" ]
 done
 check "tmpfiles.d entry" grep -q '^d /var/cache/pam_wif 0700 root root' \

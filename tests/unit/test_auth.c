@@ -478,6 +478,45 @@ static void test_recheck(void **state) {
   assert_contains(one_line(f, NULL), "reason=NO_MAPPING");
 }
 
+/* accounts=names: PAM_USER is a database role, not a Unix account. The
+ * map still names it exactly; only root stays refused. */
+static void test_accounts_names(void **state) {
+  struct fixture *f = *state;
+  char *ghost = token_for(ISS_U, "ghost", "");
+  char *rooty = token_for(ISS_U, "rooty", "");
+  char exp[32];
+
+  /* The default (unix) looks the role up and refuses it. */
+  assert_int_equal(decide(f, "wif-no-such-user", ghost), WIF_E_NO_MAPPING);
+  assert_contains(f->v.message, "does not exist");
+  f->params.accounts = WIF_ACCOUNTS_NAMES;
+  assert_int_equal(decide(f, "wif-no-such-user", ghost), WIF_OK);
+  assert_string_equal(f->v.grant_identifier, "ghost");
+  assert_contains(one_line(f, ghost),
+                  "outcome=success reason=OK account=\"wif-no-such-user\"");
+  /* Exactly the name the map lists: not another role, not a prefix. */
+  assert_int_equal(decide(f, "nobody", ghost), WIF_E_NO_MAPPING);
+  assert_int_equal(decide(f, "wif-no-such-use", ghost), WIF_E_NO_MAPPING);
+  assert_int_equal(decide(f, "Wif-no-such-user", ghost), WIF_E_NO_MAPPING);
+  /* Root is never granted, even though nothing is looked up. */
+  assert_int_equal(decide(f, "root", rooty), WIF_E_NO_MAPPING);
+  assert_contains(f->v.message, "not even with accounts=names");
+  /* The account phase follows the same rule. */
+  snprintf(exp, sizeof(exp), "%lld", (long long)WIF_TEST_NOW + 600);
+  assert_int_equal(
+      recheck(f, "wif-no-such-user", "users", ISS_U, exp, "user:ghost"),
+      WIF_OK);
+  assert_int_equal(recheck(f, "root", "users", ISS_U, exp, "user:rooty"),
+                   WIF_E_NO_MAPPING);
+  f->params.accounts = WIF_ACCOUNTS_UNIX;
+  assert_int_equal(
+      recheck(f, "wif-no-such-user", "users", ISS_U, exp, "user:ghost"),
+      WIF_E_NO_MAPPING);
+  assert_contains(f->v.message, "does not exist");
+  free(ghost);
+  free(rooty);
+}
+
 static void test_reject(void **state) {
   struct fixture *f = *state;
 
@@ -535,6 +574,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_keys_unavailable, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recheck, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_accounts_names, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_log_unless_asked, setup,
                                       teardown),

@@ -31,7 +31,8 @@
 #define MAP_TEXT                                                               \
   "users  user  alice  nobody\n"                                               \
   "users  user  rooty  root\n"                                                 \
-  "groups group g-admins daemon\n"
+  "groups group g-admins daemon\n"                                             \
+  "users  user  dbrole wif-no-such-role\n"
 
 /* A scripted conversation. */
 struct conv {
@@ -564,6 +565,40 @@ static void test_account_phase(void **state) {
   free(tok);
 }
 
+/* accounts=names: PAM_USER is a database role with no passwd entry; the
+ * map must name it exactly, root stays refused, the account phase agrees,
+ * and a misspelt value refuses to run. */
+static void test_accounts_names(void **state) {
+  char *tok = token(ISS_U, "dbrole", "");
+  char *alice = token(ISS_U, "alice", "");
+  char *root = token(ISS_U, "rooty", "");
+  struct conv c;
+  struct pam_testcase tests[] = {
+      pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+      pam_test(PAMTEST_ACCOUNT, PAM_SUCCESS),
+  };
+
+  (void)state;
+  /* The default looks the role up in passwd and refuses it. */
+  assert_int_equal(auth("wif", "wif-no-such-role", tok), PAM_AUTH_ERR);
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(RUN_CONV("wif_names", "wif-no-such-role", &c, tests),
+                   PAMTEST_ERR_OK);
+  assert_int_equal(auth("wif_names", "nobody", alice), PAM_SUCCESS);
+  assert_int_equal(auth("wif_names", "nobody", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_names", "wif-no-such-rol", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_names", "wif-no-such-role", alice), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_names", "root", root), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_names", "wif-no-such-role", "not a token"),
+                   PAM_AUTH_ERR);
+  assert_int_equal(auth("wif_badaccounts", "nobody", alice), PAM_SERVICE_ERR);
+  free(tok);
+  free(alice);
+  free(root);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_user_mapped, setup),
@@ -577,6 +612,7 @@ int main(void) {
       cmocka_unit_test_setup(test_conversation_failure, setup),
       cmocka_unit_test_setup(test_sshd_garbage, setup),
       cmocka_unit_test_setup(test_account_phase, setup),
+      cmocka_unit_test_setup(test_accounts_names, setup),
   };
 
   /* Without pam_wrapper these would run against /etc/pam.d. */
