@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,23 +77,26 @@ static wif_rc open_failed(int dirfd, const char *name, int e, const char *path,
 }
 
 /*
- * Walks from / to the file one component at a time with openat(), so a
- * symlink swapped into the path cannot redirect us: each directory is
- * checked on the descriptor we then descend from (OpenSSH safe_path_fd,
- * pam_namespace). Returns the open file in *out_fd.
+ * Walks from / to the parent of path's last component one component at a
+ * time with openat(), so a symlink swapped into the path cannot redirect
+ * us: each directory is checked on the descriptor we then descend from
+ * (OpenSSH safe_path_fd, pam_namespace). *out_dirfd is the parent;
+ * *out_last points into *out_copy (free it) at the last component.
  */
-wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
+static wif_rc walk_to_parent(const char *path, uid_t owner, int *out_dirfd,
+                             char **out_copy, char **out_last,
                              struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   char *copy = NULL;
   char *comp;
   char *next;
   int dirfd = -1;
-  int fd = -1;
   struct stat st;
   size_t plen;
 
-  *out_fd = -1;
+  *out_dirfd = -1;
+  *out_copy = NULL;
+  *out_last = NULL;
   if (path == NULL || path[0] != '/') {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                        "%s: the path must be absolute", path ? path : "(null)");
@@ -104,9 +108,9 @@ wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
                        path);
     goto out;
   }
-  if (path[plen - 1] == '/') {
-    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE, "%s: not a regular file",
-                       path);
+  if (plen == 1 || path[plen - 1] == '/') {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "%s: the path must not end in /", path);
     goto out;
   }
   if ((copy = strdup(path)) == NULL) {
@@ -159,10 +163,33 @@ wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
     *next = '/';
     comp = next + 1;
   }
+  *out_dirfd = dirfd;
+  *out_copy = copy;
+  *out_last = comp;
+  dirfd = -1;
+  copy = NULL;
+  rc = WIF_OK;
+out:
+  close_fd(&dirfd);
+  free(copy);
+  return rc;
+}
 
-  fd = openat(dirfd, comp, FILE_OPEN_FLAGS | O_NOFOLLOW);
+wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
+                             struct wif_error *err) {
+  wif_rc rc;
+  char *copy = NULL;
+  char *last = NULL;
+  int dirfd = -1;
+  int fd = -1;
+  struct stat st;
+
+  *out_fd = -1;
+  if ((rc = walk_to_parent(path, owner, &dirfd, &copy, &last, err)) != WIF_OK)
+    goto out;
+  fd = openat(dirfd, last, FILE_OPEN_FLAGS | O_NOFOLLOW);
   if (fd < 0) {
-    rc = open_failed(dirfd, comp, errno, path, "the file", err);
+    rc = open_failed(dirfd, last, errno, path, "the file", err);
     goto out;
   }
   if (fstat(fd, &st) != 0) {
@@ -177,10 +204,54 @@ wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
   }
   if ((rc = check_stat(&st, owner, path, "", err)) != WIF_OK)
     goto out;
-
   *out_fd = fd;
   fd = -1;
-  rc = WIF_OK;
+out:
+  close_fd(&fd);
+  close_fd(&dirfd);
+  free(copy);
+  return rc;
+}
+
+wif_rc wif_file_open_dir_trusted(const char *path, uid_t owner, int *out_fd,
+                                 struct wif_error *err) {
+  wif_rc rc;
+  char *copy = NULL;
+  char *last = NULL;
+  int dirfd = -1;
+  int fd = -1;
+  struct stat st;
+
+  *out_fd = -1;
+  if ((rc = walk_to_parent(path, owner, &dirfd, &copy, &last, err)) != WIF_OK)
+    goto out;
+  /* The mode is explicit and the umask cannot widen it; a directory
+   * someone else made in the meantime is judged below like any other. */
+  if (mkdirat(dirfd, last, 0700) != 0 && errno != EEXIST) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot create: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  fd = openat(dirfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    rc = open_failed(dirfd, last, errno, path, "the directory", err);
+    goto out;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE,
+                       "%s: must be owned by uid %lu and not writable by "
+                       "group or others (it is uid %lu, mode %04o)",
+                       path, (unsigned long)owner, (unsigned long)st.st_uid,
+                       (unsigned)(st.st_mode & 07777));
+    goto out;
+  }
+  *out_fd = fd;
+  fd = -1;
 out:
   close_fd(&fd);
   close_fd(&dirfd);
@@ -363,84 +434,70 @@ static wif_rc write_all(int fd, const char *tmp, const void *data, size_t len,
   return WIF_OK;
 }
 
-wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
-                             mode_t mode, struct wif_error *err) {
+wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
+                                const void *data, size_t len, mode_t mode,
+                                struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  char *tmp = NULL;
-  char *dir = NULL;
-  const char *slash;
-  const char *base;
-  size_t dlen;
-  size_t tlen;
+  char tmp[NAME_MAX + 1];
+  unsigned char rnd[8];
   int fd = -1;
-  int dfd = -1;
   bool created = false;
 
-  if (path == NULL || (data == NULL && len > 0)) {
+  if (dirfd < 0 || name == NULL || strchr(name, '/') != NULL ||
+      strlen(name) > NAME_MAX - 2 * sizeof(rnd) - 3 ||
+      (data == NULL && len > 0)) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_file_write_atomic: bad call");
     goto out;
   }
-  slash = strrchr(path, '/');
-  base = slash ? slash + 1 : path;
-  if (*base == '\0') {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: not a file name", path);
+  /* The temporary lives beside the target so renameat() stays atomic;
+   * the dot keeps it out of globs. O_EXCL and O_NOFOLLOW: nothing
+   * planted under that name is followed or reused. */
+  if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+    rc = wif_error_set(err, WIF_E_SYSTEM, "%s/%s: no random name: %s", dir,
+                       name, strerror(errno));
     goto out;
   }
-  dlen = slash == NULL ? 1 : (slash == path ? 1 : (size_t)(slash - path));
-  if ((dir = malloc(dlen + 1)) == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
-    goto out;
-  }
-  if (slash == NULL)
-    dir[0] = '.';
-  else
-    memcpy(dir, path, dlen);
-  dir[dlen] = '\0';
-
-  /* The temporary lives beside the target so rename() stays atomic; the
-   * dot keeps it out of globs. */
-  tlen = dlen + 1 + 1 + strlen(base) + 8;
-  if ((tmp = malloc(tlen)) == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
-    goto out;
-  }
-  (void)snprintf(tmp, tlen, "%s/.%s.XXXXXX", dir, base);
-  if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+  (void)snprintf(tmp, sizeof(tmp), ".%s.", name);
+  for (size_t i = 0; i < sizeof(rnd); i++)
+    (void)snprintf(tmp + strlen(tmp), 3, "%02x", rnd[i]);
+  fd = openat(dirfd, tmp,
+              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+              0600);
+  if (fd < 0) {
     rc = wif_error_set(err, errno_rc(errno),
-                       "%s: cannot create a temporary file: %s", path,
+                       "%s/%s: cannot create a temporary file: %s", dir, name,
                        strerror(errno));
     goto out;
   }
   created = true;
   if (fchmod(fd, mode & 07777) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: chmod failed: %s", tmp,
-                       strerror(errno));
+    rc = wif_error_set(err, errno_rc(errno), "%s/%s: chmod failed: %s", dir,
+                       tmp, strerror(errno));
     goto out;
   }
   if ((rc = write_all(fd, tmp, data, len, err)) != WIF_OK)
     goto out;
   rc = WIF_E_INTERNAL;
   if (fsync(fd) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: fsync failed: %s", tmp,
-                       strerror(errno));
+    rc = wif_error_set(err, errno_rc(errno), "%s/%s: fsync failed: %s", dir,
+                       tmp, strerror(errno));
     goto out;
   }
   if (close(fd) != 0) {
     fd = -1;
-    rc = wif_error_set(err, errno_rc(errno), "%s: close failed: %s", tmp,
-                       strerror(errno));
+    rc = wif_error_set(err, errno_rc(errno), "%s/%s: close failed: %s", dir,
+                       tmp, strerror(errno));
     goto out;
   }
   fd = -1;
-  if (rename(tmp, path) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: rename failed: %s", path,
-                       strerror(errno));
+  if (renameat(dirfd, tmp, dirfd, name) != 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s/%s: rename failed: %s", dir,
+                       name, strerror(errno));
     goto out;
   }
   created = false;
   /* Without this the rename itself may not survive a crash. */
-  if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-      fsync(dfd) != 0) {
+  if (fsync(dirfd) != 0) {
     rc = wif_error_set(err, errno_rc(errno), "%s: fsync failed: %s", dir,
                        strerror(errno));
     goto out;
@@ -448,10 +505,34 @@ wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
   rc = WIF_OK;
 out:
   close_fd(&fd);
-  close_fd(&dfd);
   if (created)
-    (void)unlink(tmp);
-  free(tmp);
+    (void)unlinkat(dirfd, tmp, 0);
+  return rc;
+}
+
+wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
+                             mode_t mode, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char *dir = NULL;
+  const char *slash;
+  int dfd = -1;
+
+  if (path == NULL || (slash = strrchr(path, '/')) == NULL ||
+      slash[1] == '\0') {
+    return wif_error_set(err, path == NULL ? WIF_E_INTERNAL : WIF_E_SYSTEM,
+                         "%s: not an absolute file name",
+                         path ? path : "(null)");
+  }
+  if ((dir = strndup(path, slash == path ? 1 : (size_t)(slash - path))) == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
+  if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot open: %s", dir,
+                       strerror(errno));
+    goto out;
+  }
+  rc = wif_file_write_atomic_at(dfd, dir, slash + 1, data, len, mode, err);
+out:
+  close_fd(&dfd);
   free(dir);
   return rc;
 }

@@ -45,10 +45,29 @@ wif_rc wif_file_read(const char *path, size_t max_size, char **out,
 void wif_file_free_buffer(char *buf, size_t len);
 
 /*
- * Replaces path atomically: writes a temporary file in the same directory
- * (mkstemp, mode `mode`), fsyncs it, renames it over path and fsyncs the
- * directory. On failure path is untouched and the temporary is removed.
+ * A directory root writes into (the key cache): path and every directory
+ * above it pass the checks of wif_file_read_trusted, and path itself,
+ * created with mode 0700 when missing, must be owned by `owner` exactly
+ * and not writable by group or others. *out_fd is the directory
+ * (O_RDONLY | O_DIRECTORY | O_CLOEXEC), for wif_file_write_atomic_at.
+ * Unsafe ownership or mode: WIF_E_CONFIG_INSECURE.
  */
+wif_rc wif_file_open_dir_trusted(const char *path, uid_t owner, int *out_fd,
+                                 struct wif_error *err);
+
+/*
+ * Replaces name in the directory dirfd atomically: writes a temporary
+ * file beside it (O_CREAT | O_EXCL | O_NOFOLLOW, then exactly `mode`,
+ * whatever the umask), fsyncs it, renames it over name and fsyncs the
+ * directory. On failure name is untouched and the temporary is removed,
+ * so a limit or a signal mid-write never leaves a truncated file in its
+ * place. dir names the directory in messages.
+ */
+wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
+                                const void *data, size_t len, mode_t mode,
+                                struct wif_error *err);
+
+/* wif_file_write_atomic_at in the directory part of an absolute path. */
 wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, struct wif_error *err);
 

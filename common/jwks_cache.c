@@ -43,6 +43,7 @@ struct wif_jwks_cache {
   const struct wif_config *cfg;
   char *dir;
   enum dir_state dir_state;
+  int dir_fd; /* with DIR_OK: dir, checked up to / (writes go through it) */
   uid_t owner;
   struct wif_log log;
   struct slot *slots;
@@ -80,6 +81,7 @@ struct wif_jwks_cache *wif_jwks_cache_new(const struct wif_config *cfg,
   if (log != NULL)
     c->log = *log;
   c->dir_state = dir != NULL ? DIR_UNKNOWN : DIR_UNUSABLE;
+  c->dir_fd = -1;
   c->clock = wall_clock;
   return c;
 }
@@ -104,6 +106,8 @@ void wif_jwks_cache_free(struct wif_jwks_cache *c) {
   for (size_t i = 0; i < c->cfg->n_providers; i++)
     slot_clear(&c->slots[i]);
   free(c->slots);
+  if (c->dir_fd >= 0)
+    (void)close(c->dir_fd);
   free(c->dir);
   free(c->helper);
   free(c->helper_config);
@@ -241,49 +245,26 @@ int64_t wif_jwks_cache_freshness(const struct wif_http_response *r) {
 /* ---- the cache directory ---- */
 
 /*
- * Makes sure the directory exists, belongs to the owner and is private
- * enough. A directory that cannot be used leaves the cache in memory only;
- * logins still work (I10), and the reason is logged once.
+ * Makes sure the directory exists, belongs to the owner, is private enough
+ * and so is every directory above it (N8): the cache is written through
+ * the descriptor checked here. A directory that cannot be used leaves the
+ * cache in memory only; logins still work (I10), and the reason is logged
+ * once.
  */
 static bool dir_usable(struct wif_jwks_cache *c) {
-  struct stat st;
-  int fd = -1;
+  struct wif_error err;
 
   if (c->dir_state != DIR_UNKNOWN)
     return c->dir_state == DIR_OK;
   c->dir_state = DIR_UNUSABLE;
-  if (c->dir[0] != '/') {
-    wif_log(&c->log, LOG_WARNING,
-            "jwks cache: %s is not an absolute path; keys are not cached",
-            c->dir);
+  wif_error_clear(&err);
+  if (wif_file_open_dir_trusted(c->dir, c->owner, &c->dir_fd, &err) != WIF_OK) {
+    wif_log(&c->log, LOG_WARNING, "jwks cache: %s; keys are not cached",
+            err.msg);
     return false;
-  }
-  if (mkdir(c->dir, 0700) != 0 && errno != EEXIST) {
-    wif_log(&c->log, LOG_WARNING,
-            "jwks cache: cannot create %s: %s; keys are not cached", c->dir,
-            strerror(errno));
-    return false;
-  }
-  fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    wif_log(&c->log, LOG_WARNING,
-            "jwks cache: cannot open %s: %s; keys are not cached", c->dir,
-            strerror(errno));
-    goto out;
-  }
-  if (st.st_uid != c->owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    wif_log(&c->log, LOG_WARNING,
-            "jwks cache: %s must be owned by uid %lu and not writable by "
-            "group or others (it is uid %lu, mode %04o); keys are not cached",
-            c->dir, (unsigned long)c->owner, (unsigned long)st.st_uid,
-            (unsigned)(st.st_mode & 07777));
-    goto out;
   }
   c->dir_state = DIR_OK;
-out:
-  if (fd >= 0)
-    (void)close(fd);
-  return c->dir_state == DIR_OK;
+  return true;
 }
 
 /* Turns the disk cache off for the rest of this process, saying why. */
@@ -482,7 +463,8 @@ static void store(struct wif_jwks_cache *c, const struct wif_provider *p,
     return;
   if (wif_jwks_store_encode(p, f->source, fetched_at, fetched_at + f->fresh_for,
                             f->text, f->len, &text, &len, &err) != WIF_OK ||
-      wif_file_write_atomic(path, text, len, 0600, &err) != WIF_OK) {
+      wif_file_write_atomic_at(c->dir_fd, c->dir, strrchr(path, '/') + 1, text,
+                               len, 0600, &err) != WIF_OK) {
     (void)snprintf(why, sizeof(why), "cannot write: %s", err.msg);
     dir_failed(c, why);
   }
@@ -656,7 +638,8 @@ static wif_rc load_network(struct wif_jwks_cache *c,
   }
 
   if (lock != NULL) {
-    rc = wif_jwks_store_lock(lock, c->owner, lock_wait_ms(c), &fd, &lerr);
+    rc = wif_jwks_store_lock(c->dir_fd, lock, c->owner, lock_wait_ms(c), &fd,
+                             &lerr);
     if (rc == WIF_OK) {
       /* Whoever held the lock may have just fetched. */
       wif_jwks_cache_entry_clear(&e);
@@ -913,7 +896,8 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
   if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
     goto out;
   if (lock != NULL) {
-    rc = wif_jwks_store_lock(lock, c->owner, lock_wait_ms(c), &fd, &lerr);
+    rc = wif_jwks_store_lock(c->dir_fd, lock, c->owner, lock_wait_ms(c), &fd,
+                             &lerr);
     if (rc != WIF_OK) {
       /* Revoking must not be skipped because a login is fetching. */
       wif_log(&c->log, LOG_WARNING, "provider \"%s\": %s", p->name, lerr.msg);
@@ -921,7 +905,8 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
     }
   }
   if (drop) {
-    if (path != NULL && unlink(path) != 0 && errno != ENOENT) {
+    if (path != NULL && unlinkat(c->dir_fd, strrchr(path, '/') + 1, 0) != 0 &&
+        errno != ENOENT) {
       rc = wif_error_set(err, WIF_E_SYSTEM,
                          "provider \"%s\": cannot remove %s: %s", p->name, path,
                          strerror(errno));

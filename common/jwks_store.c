@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "discovery.h"
 #include "file.h"
 #include "json.h"
@@ -343,24 +344,18 @@ out:
   return rc;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-
-  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-wif_rc wif_jwks_store_lock(const char *path, uid_t owner, long wait_ms,
-                           int *out_fd, struct wif_error *err) {
+wif_rc wif_jwks_store_lock(int dirfd, const char *path, uid_t owner,
+                           long wait_ms, int *out_fd, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   int fd = -1;
   struct stat st;
-  int64_t deadline = mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+  int64_t deadline = wif_clock_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+  const char *name = strrchr(path, '/');
 
   *out_fd = -1;
-  fd = open(path,
-            O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-            0600);
+  fd = openat(dirfd, name != NULL ? name + 1 : path,
+              O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+              0600);
   if (fd < 0) {
     rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot open: %s", path,
                        strerror(errno));
@@ -391,7 +386,7 @@ wif_rc wif_jwks_store_lock(const char *path, uid_t owner, long wait_ms,
                          strerror(errno));
       goto out;
     }
-    if (mono_ms() >= deadline) {
+    if (wif_clock_mono_ms() >= deadline) {
       rc = wif_error_set(err, WIF_E_UNAVAILABLE,
                          "%s: still locked by another process after %ld ms",
                          path, wait_ms);

@@ -76,15 +76,16 @@ wif_rc wif_jwks_store_read(const char *path, uid_t owner,
                            struct wif_error *err);
 
 /*
- * Opens (creating, 0600) the lock file at path and takes an exclusive
+ * Opens (creating, 0600) the lock file at path, by its last component in
+ * the checked cache directory dirfd, and takes an exclusive
  * flock, polling until wait_ms have passed. The file must be a regular
  * file owned by owner; opened O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC (a FIFO
  * never blocks, the descriptor never reaches a child; I4, M3). *out_fd is
  * the locked descriptor on success. WIF_E_UNAVAILABLE when the wait timed
  * out; WIF_E_SYSTEM or WIF_E_CONFIG_INSECURE when the file is unusable.
  */
-wif_rc wif_jwks_store_lock(const char *path, uid_t owner, long wait_ms,
-                           int *out_fd, struct wif_error *err);
+wif_rc wif_jwks_store_lock(int dirfd, const char *path, uid_t owner,
+                           long wait_ms, int *out_fd, struct wif_error *err);
 
 /* Releases and closes; *fd becomes -1. A negative *fd does nothing. */
 void wif_jwks_store_unlock(int *fd);

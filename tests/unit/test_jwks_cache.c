@@ -981,7 +981,8 @@ static void test_unusable_dir(void **state) {
     wif_jwks_cache_free(c);
   }
   assert_int_equal(f->fake.jwks_calls, 2);
-  assert_non_null(strstr(f->log.text, "cannot create"));
+  assert_non_null(strstr(f->log.text, "plainfile"));
+  assert_non_null(strstr(f->log.text, "Not a directory"));
   assert_non_null(strstr(f->log.text, "keys are not cached"));
 
   /* A group-writable directory is not trusted either. */
@@ -998,6 +999,23 @@ static void test_unusable_dir(void **state) {
   assert_int_equal(f->fake.jwks_calls, 3);
   assert_non_null(strstr(f->log.text, "not writable by group or others"));
 
+  /* N8: nor is a private directory below one that others can write:
+   * whoever writes the parent can swap the cache for their own. */
+  snprintf(file, sizeof(file), "%s/open/private", f->dir);
+  assert_int_equal(mkdir(file, 0700), 0);
+  {
+    struct wif_jwks_cache *c = new_cache(f, file);
+    struct wif_jwks *keys = NULL;
+
+    f->log.text[0] = '\0';
+    f->log.len = 0;
+    assert_int_equal(load(c, main_p(f), false, &keys), WIF_OK);
+    wif_jwks_cache_free(c);
+  }
+  assert_int_equal(f->fake.jwks_calls, 4);
+  assert_non_null(strstr(f->log.text, "group or others can write it"));
+  assert_non_null(strstr(f->log.text, "keys are not cached"));
+
   /* No directory at all: memory only, silently. */
   {
     struct wif_jwks_cache *c = new_cache(f, NULL);
@@ -1006,7 +1024,7 @@ static void test_unusable_dir(void **state) {
 
     assert_int_equal(load(c, main_p(f), false, &keys), WIF_OK);
     assert_int_equal(load(c, main_p(f), false, &keys), WIF_OK);
-    assert_int_equal(f->fake.jwks_calls, 4);
+    assert_int_equal(f->fake.jwks_calls, 5);
     assert_int_equal(wif_jwks_cache_read(c, main_p(f), &e, &err),
                      WIF_E_JWKS_UNAVAILABLE);
     wif_jwks_cache_free(c);
