@@ -27,6 +27,10 @@ struct wif_auth_params {
   /* The key cache directory; NULL: the config's cache_dir; "": memory
    * only. wifctl run by a user passes that user's own, never root's. */
   const char *cache_dir;
+  /* One-time tokens (replay.h): false (the module) records the jti of an
+   * accepted token; true (`wifctl verify --account`) only reports whether
+   * it was recorded before, so that checking a token does not burn it. */
+  bool replay_peek;
 };
 
 /*
@@ -60,7 +64,10 @@ struct wif_verdict {
  * account is looked up in the password database: not found is
  * WIF_E_NO_MAPPING, uid 0 or primary gid 0 is refused as
  * WIF_E_NO_MAPPING (G3: pam_wif never logs anyone in as root), and a
- * lookup failure is WIF_E_SYSTEM.
+ * lookup failure is WIF_E_SYSTEM. Last, for a one_time provider, the
+ * token's jti goes through the replay store in cache_dir (replay.h):
+ * only a token that would otherwise be granted uses up its jti, and a
+ * replay is WIF_E_REPLAYED.
  *
  * token (len bytes) is only read; the caller owns and wipes it. With
  * log_decision, exactly one line is logged: outcome, reason, account,
