@@ -567,6 +567,32 @@ static void test_paths(void **state) {
   assert_string_equal(f->lock + strlen(f->store), ".lock");
 }
 
+/* The option itself: off unless "yes"; its bad values are in
+ * tests/data/config/invalid (bad-one-time, duplicate-one-time). */
+static void test_option(void **state) {
+  static const char text[] = "[provider a]\n"
+                             "issuer = https://issuer.example/a\n"
+                             "audience = x\n"
+                             "[provider b]\n"
+                             "issuer = https://issuer.example/b\n"
+                             "audience = x\n"
+                             "one_time = no\n"
+                             "[provider c]\n"
+                             "issuer = https://issuer.example/c\n"
+                             "audience = x\n"
+                             "one_time = yes\n";
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+
+  (void)state;
+  assert_int_equal(wif_config_parse(text, strlen(text), "t", &cfg, &err),
+                   WIF_OK);
+  assert_false(cfg->providers[0].one_time);
+  assert_false(cfg->providers[1].one_time);
+  assert_true(cfg->providers[2].one_time);
+  wif_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_first_use_then_replay, setup,
@@ -586,6 +612,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_concurrent_first_use, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
+      cmocka_unit_test(test_option),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
