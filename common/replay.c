@@ -649,3 +649,49 @@ out:
   OPENSSL_cleanse(key, sizeof(key));
   return rc;
 }
+
+wif_rc wif_replay_count(const char *dir, uid_t owner,
+                        const struct wif_provider *p, int64_t now,
+                        size_t *out_live, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char name[NAME_SIZE];
+  char lname[NAME_SIZE + 8];
+  unsigned char *img = NULL;
+  size_t len = 0, count = 0;
+  int dfd = -1, lfd = -1;
+  struct wif_error derr;
+
+  *out_live = 0;
+  if (dir == NULL || p == NULL || p->issuer == NULL) {
+    rc = wif_error_set(err, WIF_E_INTERNAL, "wif_replay_count: bad call");
+    goto out;
+  }
+  if ((rc = store_name(p, name, sizeof(name), err)) != WIF_OK)
+    goto out;
+  (void)snprintf(lname, sizeof(lname), "%s.lock", name);
+  rc = open_dir(dir, owner, false, &dfd, err);
+  if (rc == WIF_E_KEY_NOT_FOUND) {
+    rc = WIF_OK;
+    goto out;
+  }
+  if (rc != WIF_OK ||
+      (rc = lock(dfd, dir, lname, owner, &lfd, err)) != WIF_OK ||
+      (rc = read_store(dfd, dir, name, owner, &img, &len, err)) != WIF_OK ||
+      img == NULL)
+    goto out;
+  wif_error_clear(&derr);
+  if ((rc = wif_replay_decode(img, len, p->issuer, &count, &derr)) != WIF_OK) {
+    wif_error_set(err, rc, "%s/%s: %s", dir, name, derr.msg);
+    goto out;
+  }
+  for (size_t i = 0; i < count; i++)
+    if (live(entry(img, i), now))
+      (*out_live)++;
+out:
+  if (lfd >= 0)
+    (void)flock(lfd, LOCK_UN);
+  close_fd(&lfd);
+  close_fd(&dfd);
+  free(img);
+  return rc;
+}

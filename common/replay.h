@@ -115,4 +115,13 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
                       int64_t now, enum wif_replay_mode mode,
                       struct wif_error *err);
 
+/*
+ * For `wifctl check`: the live entries of p's store at now (0 when there
+ * is no store or no directory yet). Takes the lock like a login; the same
+ * failures as wif_replay_use (REPLAY_CORRUPT, CONFIG_INSECURE, ...).
+ */
+wif_rc wif_replay_count(const char *dir, uid_t owner,
+                        const struct wif_provider *p, int64_t now,
+                        size_t *out_live, struct wif_error *err);
+
 #endif
