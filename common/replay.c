@@ -280,17 +280,9 @@ wif_rc wif_replay_insert(const unsigned char *data, size_t count,
                        "token is accepted once");
     goto out;
   }
-  for (size_t i = 0; i < count; i++)
-    if (live(entry(data, i), now))
-      kept++;
-  /* An expired entry for key itself was counted out above. */
-  if (kept >= WIF_REPLAY_ENTRIES_MAX) {
-    rc = wif_error_set(err, WIF_E_REPLAY_FULL,
-                       "%zu live entries, the most the replay store holds",
-                       kept);
-    goto out;
-  }
-  img = malloc(WIF_REPLAY_HEADER_LEN + (kept + 1) * WIF_REPLAY_ENTRY_LEN);
+  /* Sized for every entry; the expired ones are left out as it is
+   * filled, so one pass both purges and counts. */
+  img = malloc(WIF_REPLAY_HEADER_LEN + (count + 1) * WIF_REPLAY_ENTRY_LEN);
   if (img == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
@@ -317,6 +309,13 @@ wif_rc wif_replay_insert(const unsigned char *data, size_t count,
     memcpy(o, entry(data, i), WIF_REPLAY_ENTRY_LEN);
     o += WIF_REPLAY_ENTRY_LEN;
     n++;
+  }
+  kept = n - 1;
+  if (kept >= WIF_REPLAY_ENTRIES_MAX) {
+    rc = wif_error_set(err, WIF_E_REPLAY_FULL,
+                       "%zu live entries, the most the replay store holds",
+                       kept);
+    goto out;
   }
   put_u32(img + 40, (uint32_t)n);
   *out = img;
