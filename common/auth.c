@@ -368,6 +368,8 @@ static wif_rc check_replay(const struct wif_auth_params *params,
   size_t jti_len;
   wif_rc rc;
 
+  if (r->provider == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "no provider after validation");
   if (!r->provider->one_time)
     return WIF_OK;
   if ((rc = wif_replay_jti(r->claims, &jti, &jti_len, err)) != WIF_OK)

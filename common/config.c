@@ -594,6 +594,9 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_MAX_TOKEN_AGE:
     return set_int(&p->max_token_age, k->name, value, 60, 31536000, err);
   case K_ONE_TIME:
+    /* A provider-scope key always comes with its provider. */
+    if (p == NULL)
+      return wif_error_set(err, WIF_E_INTERNAL, "one_time outside a provider");
     return set_bool(&p->one_time, k->name, value, err);
   }
   return wif_error_set(err, WIF_E_INTERNAL, "unhandled key \"%s\"", k->name);
