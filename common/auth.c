@@ -14,6 +14,7 @@
 
 #include "jwks_cache.h"
 #include "map.h"
+#include "replay.h"
 #include "validate.h"
 
 #define PW_BUF_START 16384
@@ -141,6 +142,10 @@ static bool signature_verified(wif_rc rc, const struct wif_result *r) {
   case WIF_E_CLAIM_MISMATCH:
   case WIF_E_TOO_LARGE: /* with a parsed jwt: the groups claim */
   case WIF_E_NO_MAPPING:
+  case WIF_E_JTI_MISSING:
+  case WIF_E_REPLAYED:
+  case WIF_E_REPLAY_FULL:
+  case WIF_E_REPLAY_CORRUPT:
     return true;
   default:
     return false;
@@ -373,6 +378,41 @@ static char *dup_bytes(const char *s, size_t len) {
   return d;
 }
 
+/*
+ * One-time providers: after the mapping granted and the account exists,
+ * so that a token refused for any other reason keeps its jti usable. The
+ * store lives beside the key cache; without a directory nothing could be
+ * remembered, so a recording caller is refused.
+ */
+static wif_rc check_replay(const struct wif_auth_params *params,
+                           const struct wif_config *cfg,
+                           const struct wif_result *r, struct wif_error *err) {
+  const char *dir =
+      params->cache_dir == NULL ? cfg->cache_dir : params->cache_dir;
+  const char *jti;
+  size_t jti_len;
+  wif_rc rc;
+
+  if (r->provider == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "no provider after validation");
+  if (!r->provider->one_time)
+    return WIF_OK;
+  if ((rc = wif_replay_jti(r->claims, &jti, &jti_len, err)) != WIF_OK)
+    return rc;
+  if (dir[0] == '\0') {
+    if (params->replay_peek)
+      return WIF_OK;
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "provider \"%s\" is one_time and there is no "
+                         "cache_dir for its replay store",
+                         r->provider->name);
+  }
+  return wif_replay_use(
+      dir, params->owner, r->provider, jti, jti_len, r->identity.exp,
+      cfg->clock_skew, params->now,
+      params->replay_peek ? WIF_REPLAY_PEEK : WIF_REPLAY_RECORD, err);
+}
+
 static wif_rc fill_success(struct wif_verdict *out, const struct wif_result *r,
                            const struct wif_map_rule *rule,
                            const char *map_file, struct wif_error *err) {
@@ -482,6 +522,9 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
   if (rc != WIF_OK)
     goto out;
   rc = check_account(params, account, &err);
+  if (rc != WIF_OK)
+    goto out;
+  rc = check_replay(params, cfg, &res, &err);
   if (rc != WIF_OK)
     goto out;
   rc = fill_success(out, &res, rule, map->name, &err);

@@ -43,6 +43,10 @@ struct wif_auth_params {
   const char *helper;
   wif_http_fn http;
   enum wif_accounts accounts; /* zero: WIF_ACCOUNTS_UNIX */
+  /* One-time tokens (replay.h): false (the module) records the jti of an
+   * accepted token; true (`wifctl verify --account`) only reports whether
+   * it was recorded before, so that checking a token does not burn it. */
+  bool replay_peek;
 };
 
 /*
@@ -78,7 +82,10 @@ struct wif_verdict {
  * WIF_E_NO_MAPPING, uid 0 or primary gid 0 is refused as
  * WIF_E_NO_MAPPING (G3: pam_wif never logs anyone in as root), and a
  * lookup failure is WIF_E_SYSTEM. With WIF_ACCOUNTS_NAMES nothing is
- * looked up and only the name "root" is refused (WIF_E_NO_MAPPING).
+ * looked up and only the name "root" is refused (WIF_E_NO_MAPPING). Last,
+ * for a one_time provider, the token's jti goes through the replay store
+ * in cache_dir (replay.h): only a token that would otherwise be granted
+ * uses up its jti, and a replay is WIF_E_REPLAYED.
  *
  * token (len bytes) is only read; the caller owns and wipes it. With
  * log_decision, exactly one line is logged: outcome, reason, account,

@@ -43,7 +43,8 @@ enum key_id {
   K_JWKS_FILE,
   K_CA_FILE,
   K_REQUIRE,
-  K_MAX_TOKEN_AGE
+  K_MAX_TOKEN_AGE,
+  K_ONE_TIME
 };
 
 enum key_kind {
@@ -77,6 +78,7 @@ static const struct key_def keys[] = {
     {"ca_file", K_CA_FILE, true, KIND_SCALAR},
     {"require", K_REQUIRE, true, KIND_REPEAT},
     {"max_token_age", K_MAX_TOKEN_AGE, true, KIND_SCALAR},
+    {"one_time", K_ONE_TIME, true, KIND_SCALAR},
 };
 
 static struct config_priv *priv(struct wif_config *cfg) {
@@ -365,6 +367,22 @@ bad:
                        min, max, wif_text_quote(value, qb, sizeof(qb)));
 }
 
+/* yes or no, nothing else: a typo must not switch a security check off. */
+static wif_rc set_bool(bool *dst, const char *key, const char *value,
+                       struct wif_error *err) {
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
+
+  if (strcmp(value, "yes") == 0)
+    *dst = true;
+  else if (strcmp(value, "no") == 0)
+    *dst = false;
+  else
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s must be \"yes\" or \"no\", not \"%s\"", key,
+                         wif_text_quote(value, qb, sizeof(qb)));
+  return WIF_OK;
+}
+
 static bool is_sep(char c) {
   return c == ' ' || c == '\t' || c == ',';
 }
@@ -575,6 +593,11 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
     return add_require(p, value, err);
   case K_MAX_TOKEN_AGE:
     return set_int(&p->max_token_age, k->name, value, 60, 31536000, err);
+  case K_ONE_TIME:
+    /* A provider-scope key always comes with its provider. */
+    if (p == NULL)
+      return wif_error_set(err, WIF_E_INTERNAL, "one_time outside a provider");
+    return set_bool(&p->one_time, k->name, value, err);
   }
   return wif_error_set(err, WIF_E_INTERNAL, "unhandled key \"%s\"", k->name);
 }

@@ -43,7 +43,9 @@ struct wif_provider {
   struct wif_require *requires;
   size_t n_requires;
   int64_t max_token_age; /* seconds; 0: no limit */
-  unsigned line;         /* where the section starts, for messages */
+  /* A token's jti is accepted once on this host (replay.h). */
+  bool one_time;
+  unsigned line; /* where the section starts, for messages */
 };
 
 struct wif_config {

@@ -78,6 +78,23 @@ static const struct rc_info rc_table[WIF_RC_COUNT] = {
     [WIF_E_INTERNAL] = {"INTERNAL", "internal error", WIF_CLASS_SYSTEM},
     [WIF_E_UNAVAILABLE] = {"UNAVAILABLE", "a network service cannot be reached",
                            WIF_CLASS_UNAVAILABLE},
+    [WIF_E_JTI_MISSING] = {"JTI_MISSING",
+                           "a one-time token must carry a jti claim",
+                           WIF_CLASS_INVALID},
+    [WIF_E_REPLAYED] = {"REPLAYED", "the one-time token has been used before",
+                        WIF_CLASS_INVALID},
+    /* Entries leave as their tokens expire: a full store is a temporary
+     * refusal, never an acceptance. */
+    [WIF_E_REPLAY_FULL] = {"REPLAY_FULL",
+                           "the replay store is full; one-time tokens are "
+                           "refused until entries expire",
+                           WIF_CLASS_UNAVAILABLE},
+    /* The administrator must look: rebuilding it empty would accept
+     * replays again. */
+    [WIF_E_REPLAY_CORRUPT] = {"REPLAY_CORRUPT",
+                              "the replay store is damaged; one-time tokens "
+                              "of this provider are refused",
+                              WIF_CLASS_CONFIG},
 };
 
 static const struct rc_info *rc_lookup(wif_rc rc) {

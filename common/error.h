@@ -41,6 +41,10 @@ typedef enum {
   WIF_E_SYSTEM,            /* a system call failed */
   WIF_E_INTERNAL,          /* an impossible state */
   WIF_E_UNAVAILABLE,       /* a network service cannot be reached */
+  WIF_E_JTI_MISSING,       /* a one_time provider's token has no jti */
+  WIF_E_REPLAYED,          /* a one_time token was used before */
+  WIF_E_REPLAY_FULL,       /* the replay store holds its maximum */
+  WIF_E_REPLAY_CORRUPT,    /* the replay store file does not parse */
   WIF_RC_COUNT
 } wif_rc;
 

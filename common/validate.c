@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay.h"
 #include "verify.h"
 
 /* Without a kid, a token is tried against at most this many keys, so a
@@ -281,6 +282,18 @@ wif_rc wif_validate(struct wif_validator *v, const char *token, size_t len,
     goto out;
   rc = wif_claims_check(out->claims, out->provider, v->cfg->clock_skew, now,
                         &out->identity, err);
+  if (rc != WIF_OK)
+    goto out;
+  /* Only its presence: whether it was used before is the decision's to
+   * ask (auth.c), once the mapping has granted. */
+  if (out->provider->one_time) {
+    const char *jti;
+    size_t jti_len;
+
+    rc = wif_replay_jti(out->claims, &jti, &jti_len, err);
+    if (rc != WIF_OK)
+      wif_identity_clear(&out->identity); /* set only on WIF_OK */
+  }
 out:
   return rc;
 }

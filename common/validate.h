@@ -64,7 +64,9 @@ struct wif_result {
  * exact iss (ISS_MISMATCH), alg in the provider's allow-list
  * (ALG_NOT_ALLOWED), key by kid (KEY_NOT_FOUND, after one refresh request)
  * or, without a kid, every key that allows alg, signature (BAD_SIGNATURE),
- * then wif_claims_check. *out is cleared first; call wif_result_clear
+ * then wif_claims_check, then for a one_time provider the presence of a
+ * jti (wif_replay_jti: JTI_MISSING; the replay store itself is consulted
+ * by wif_auth_authenticate). *out is cleared first; call wif_result_clear
  * after any outcome.
  */
 wif_rc wif_validate(struct wif_validator *v, const char *token, size_t len,

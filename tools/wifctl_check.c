@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "jwk.h"
 #include "jwks_cache.h"
 #include "map.h"
+#include "replay.h"
 
 #define CHECK_EXIT_WARNINGS 1
 #define CHECK_EXIT_ERRORS 2
@@ -38,7 +40,10 @@ void cli_check_help(FILE *f) {
         "    holds usable keys; the keys of every other provider can be\n"
         "    obtained (from the cache, or by discovery and a JWKS fetch:\n"
         "    an error when they cannot, since logins would then fail);\n"
-        "  - providers that no mapping line names (a warning).\n"
+        "  - providers that no mapping line names (a warning);\n"
+        "  - one_time providers are named, and run as root, their replay\n"
+        "    store is read (an error when it is damaged or unsafe: their\n"
+        "    one-time logins are refused until it is removed).\n"
         "\n"
         "Options:\n"
         "  -c, --config CONF   configuration file\n"
@@ -216,6 +221,41 @@ static void check_keys(struct check *c, const struct wif_config *cfg,
   wif_jwks_cache_free(cache);
 }
 
+/*
+ * one_time providers: say so, and as root (whose store the module uses)
+ * look at the store: a damaged one refuses every one-time login.
+ */
+static void check_one_time(struct check *c, const struct wif_config *cfg) {
+  for (size_t i = 0; i < cfg->n_providers; i++) {
+    const struct wif_provider *p = &cfg->providers[i];
+    struct wif_error err;
+    size_t live = 0;
+    wif_rc rc;
+
+    if (!p->one_time)
+      continue;
+    if (geteuid() != 0) {
+      note(c,
+           "provider \"%s\": one_time: a token's jti is accepted once; "
+           "the replay store in %s is root's",
+           p->name, cfg->cache_dir);
+      continue;
+    }
+    wif_error_clear(&err);
+    rc = wif_replay_count(cfg->cache_dir, 0, p, (int64_t)time(NULL), &live,
+                          &err);
+    if (rc != WIF_OK)
+      report(c, true, "provider \"%s\": one_time: replay store: %s (%s)",
+             p->name, err.msg[0] != '\0' ? err.msg : wif_rc_describe(rc),
+             wif_rc_name(rc));
+    else
+      note(c,
+           "provider \"%s\": one_time: a token's jti is accepted once; "
+           "%zu of %d replay store entries in use",
+           p->name, live, WIF_REPLAY_ENTRIES_MAX);
+  }
+}
+
 static int parse_args(int argc, char **argv, const char **config, bool *quiet) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                        {"quiet", no_argument, NULL, 'q'},
@@ -286,6 +326,7 @@ int cli_check(int argc, char **argv, bool debug) {
     check_unused(&c, cfg, map);
   }
   check_keys(&c, cfg, path, owner, &log);
+  check_one_time(&c, cfg);
 out:
   if (!c.quiet || c.errors + c.warnings > 0)
     printf("%u error(s), %u warning(s)\n", c.errors, c.warnings);

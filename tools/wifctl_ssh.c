@@ -24,7 +24,9 @@ void cli_ssh_help(FILE *f) {
         "with SSH_ASKPASS set to this wifctl, SSH_ASKPASS_REQUIRE=force and\n"
         "the token options in WIF_* variables, so that ssh answers pam_wif's\n"
         "token prompts (in parts for long tokens) without a person. With\n"
-        "--no-cache the token is fetched anew and the cache entry replaced.\n"
+        "--no-cache the token is fetched anew and the cache entry replaced:\n"
+        "use it when the host's provider is one_time (each token logs in\n"
+        "once), with a source that mints a new token per request.\n"
         "\n"
         "  --ssh-program PATH  run PATH instead of ssh (found in PATH)\n"
         "\n",

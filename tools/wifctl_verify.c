@@ -47,7 +47,9 @@ void cli_verify_help(FILE *f) {
       "the token must be valid and a line of the mapping file must grant\n"
       "NAME to its subject or one of its groups. The output then names the\n"
       "rule that matched, or says that none did (NO_MAPPING, exit 1).\n"
-      "Accounts with uid 0 or gid 0 are always refused.\n"
+      "Accounts with uid 0 or gid 0 are always refused. For a one_time\n"
+      "provider, a token whose jti was used for a login is REPLAYED; verify\n"
+      "itself never uses a token up.\n"
       "\n"
       "The token is TOKEN, standard input for '-' or when none is given, or\n"
       "the content of F; exactly one trailing newline is removed from\n"
@@ -624,6 +626,9 @@ static int run_account(const struct verify_args *a, const struct wif_log *log,
   params.log_decision = a->debug; /* the output says it all otherwise */
   params.service = "verify";
   params.now = (int64_t)time(NULL);
+  /* A one-time token is looked up in the replay store, never used up:
+   * checking it must not spend the login it is meant for. */
+  params.replay_peek = true;
   /* Root shares the module's cache; anyone else keeps their own, or none
    * ("": in memory). */
   if (geteuid() != 0) {

@@ -17,6 +17,7 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/cachefile/     JWKS cache files (jwks_store.h format)
   corpus/cachecontrol/  Cache-Control header blocks
   corpus/source/   token-source responses (IMDS, GCP, GitHub, exec)
+  corpus/replay/   replay store files (replay.h format) and damaged ones
   keys/jwks.json   the public keys fuzz_jws validates against
 
 The fixed clock and the provider settings are in fuzz_jws.c; keep them in
@@ -245,6 +246,42 @@ def later_seeds(w, keys, jwks):
         w.put("source", b)
 
 
+def replay_image(iss, entries, count=None, magic=b"WIFRPL\0\1"):
+    """A replay store file (common/replay.h) of (key, until) entries."""
+    def h(domain, a):
+        return hashlib.sha256(domain + len(a).to_bytes(8, "little") +
+                              a).digest()
+    head = magic + h(b"pam_wif replay issuer v1\n", iss.encode())
+    n = len(entries) if count is None else count
+    body = b"".join(k + u.to_bytes(8, "little", signed=True)
+                    for k, u in entries)
+    return head + n.to_bytes(4, "little") + bytes(4) + body
+
+
+def replay_seeds(w):
+    """Store files for fuzz_replay, bound to the fixture's first issuer."""
+    def key(jti):
+        iss = ISS.encode()
+        return hashlib.sha256(b"pam_wif replay jti v1\n" +
+                              len(iss).to_bytes(8, "little") + iss +
+                              jti.encode()).digest()
+    live = sorted((key("j%d" % i), NOW + 600 + i) for i in range(8))
+    mixed = sorted((key("m%d" % i), NOW - 5 if i % 2 else NOW + 60)
+                   for i in range(6))
+    w.put("replay", replay_image(ISS, []))
+    w.put("replay", replay_image(ISS, live))
+    w.put("replay", replay_image(ISS, mixed))
+    w.put("replay", replay_image(ISS, [(key("fuzz-jti"), NOW + 600)]))
+    w.put("replay", replay_image(ISS, [(key("fuzz-jti"), NOW - 1)]))
+    w.put("replay", replay_image(ISS, [(key("x"), 2 ** 63 - 1)]))
+    w.put("replay", replay_image(ISS2, live))
+    w.put("replay", replay_image(ISS, live[::-1]))
+    w.put("replay", replay_image(ISS, live, count=9))
+    w.put("replay", replay_image(ISS, live, magic=b"WIFRPL\0\2"))
+    w.put("replay", replay_image(ISS, [(key("z"), 0)]))
+    w.put("replay", replay_image(ISS, live)[:-1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
@@ -267,6 +304,7 @@ def main():
     b64url_seeds(w)
     prompt_seeds(w)
     later_seeds(w, keys, jwks)
+    replay_seeds(w)
 
 
 if __name__ == "__main__":

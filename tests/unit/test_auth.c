@@ -406,6 +406,66 @@ static void test_keys_unavailable(void **state) {
   free(tok);
 }
 
+static char *one_time_token(const char *sub, const char *jti_member) {
+  return wif_test_signf("rs256", "RS256",
+                        "{\"iss\":\"" ISS_U "\",\"aud\":\"" AUD
+                        "\",\"sub\":\"%s\",\"exp\":%lld,\"iat\":%lld%s}",
+                        sub, (long long)WIF_TEST_NOW + 600,
+                        (long long)WIF_TEST_NOW - 10, jti_member);
+}
+
+/* one_time = yes: a jti is needed, used up only by a granted login. */
+static void test_one_time(void **state) {
+  struct fixture *f = *state;
+  char text[4096];
+  char *cache = wif_test_path(f->dir, "cache");
+  char *tok = one_time_token("alice", ",\"jti\":\"once-1\"");
+  char *bare = one_time_token("alice", "");
+  char cmd[256];
+
+  snprintf(text, sizeof(text),
+           "[global]\nmap_file = %s\ncache_dir = %s\n"
+           "log_claims = sub jti\n"
+           "[provider users]\nissuer = " ISS_U "\naudience = " AUD "\n"
+           "jwks_file = %s\none_time = yes\n"
+           "[provider groups]\nissuer = " ISS_G "\naudience = " AUD "\n"
+           "authorization = group\njwks_file = %s\n",
+           f->map, cache, f->jwks, f->jwks);
+  write_file(f->conf, text, 0644);
+  assert_int_equal(decide(f, "nobody", bare), WIF_E_JTI_MISSING);
+  assert_contains(one_line(f, bare), "outcome=denied reason=JTI_MISSING");
+  /* Refused by the mapping or the account: the jti stays unused. */
+  assert_int_equal(decide(f, "daemon", tok), WIF_E_NO_MAPPING);
+  assert_int_equal(decide(f, "wif-no-such-user", tok), WIF_E_NO_MAPPING);
+  /* wifctl verify looks without using it up. */
+  f->params.replay_peek = true;
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  f->params.replay_peek = false;
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_REPLAYED);
+  assert_null(f->v.subject);
+  assert_contains(one_line(f, tok), "outcome=denied reason=REPLAYED "
+                                    "account=\"nobody\" provider=\"users\" "
+                                    "kid=\"rs256\" sub=\"alice\" "
+                                    "jti=\"once-1\" -- ");
+  f->params.replay_peek = true;
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_REPLAYED);
+  f->params.replay_peek = false;
+  /* Without a directory nothing could be remembered: refused. */
+  f->params.cache_dir = "";
+  assert_int_equal(decide(f, "nobody", bare), WIF_E_JTI_MISSING);
+  free(tok);
+  tok = one_time_token("alice", ",\"jti\":\"once-2\"");
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
+  f->params.cache_dir = NULL;
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+  assert_int_equal(system(cmd), 0);
+  free(cache);
+  free(tok);
+  free(bare);
+}
+
 static wif_rc recheck(struct fixture *f, const char *account,
                       const char *provider, const char *issuer,
                       const char *expires, const char *grant) {
@@ -573,6 +633,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_log_injection, setup, teardown),
       cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_keys_unavailable, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_one_time, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recheck, setup, teardown),
       cmocka_unit_test_setup_teardown(test_accounts_names, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reject, setup, teardown),

@@ -15,6 +15,9 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
+#include "config.h"
+#include "replay.h"
+
 #define ISS_U "https://issuer.example/users"
 #define ISS_G "https://issuer.example/groups"
 #define AUD "api://pam-wif"
@@ -599,6 +602,70 @@ static void test_accounts_names(void **state) {
   free(root);
 }
 
+/* one_time = yes: a token logs in once; a replay is PAM_AUTH_ERR. */
+static void test_one_time(void **state) {
+  const char *cache = PAM_TEST_ETC "/replay-cache";
+  char extra[128];
+  char *tok, *bare, *store = NULL, *lock = NULL;
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+  int fd;
+
+  (void)state;
+  assert_int_equal(system("rm -rf '" PAM_TEST_ETC "/replay-cache'"), 0);
+  write_file(CONF,
+             "[global]\n"
+             "map_file = " MAP "\n"
+             "cache_dir = " PAM_TEST_ETC "/replay-cache\n"
+             "[provider users]\n"
+             "issuer = " ISS_U "\n"
+             "audience = " AUD "\n"
+             "jwks_file = " JWKS "\n"
+             "one_time = yes\n"
+             "[provider groups]\n"
+             "issuer = " ISS_G "\n"
+             "audience = " AUD "\n"
+             "authorization = group\n"
+             "jwks_file = " JWKS "\n",
+             0644);
+  snprintf(extra, sizeof(extra), ",\"jti\":\"pam-%ld-%ld\"", (long)getpid(),
+           (long)time(NULL));
+  tok = token(ISS_U, "alice", extra);
+  bare = token(ISS_U, "alice", "");
+  assert_int_equal(auth("wif", "nobody", bare), PAM_AUTH_ERR);
+  /* Refused by the mapping: the token keeps its one use. */
+  assert_int_equal(auth("wif", "daemon", tok), PAM_AUTH_ERR);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_AUTH_ERR);
+  /* The other provider is not one_time: its tokens need no jti. */
+  free(bare);
+  bare = token(ISS_G, "svc", ",\"groups\":[\"g-admins\"]");
+  assert_int_equal(auth("wif", "daemon", bare), PAM_SUCCESS);
+  assert_int_equal(auth("wif", "daemon", bare), PAM_SUCCESS);
+  /* A damaged store refuses every one-time login, and stays damaged. */
+  assert_int_equal(wif_config_load(CONF, geteuid(), &cfg, &err), WIF_OK);
+  assert_int_equal(
+      wif_replay_paths(cfg->cache_dir, &cfg->providers[0], &store, &lock, &err),
+      WIF_OK);
+  fd = open(store, O_WRONLY | O_TRUNC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "junk", 4), 4);
+  close(fd);
+  free(tok);
+  snprintf(extra, sizeof(extra), ",\"jti\":\"pam-new-%ld\"", (long)getpid());
+  tok = token(ISS_U, "alice", extra);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SERVICE_ERR);
+  assert_int_equal(unlink(store), 0);
+  assert_int_equal(auth("wif", "nobody", tok), PAM_SUCCESS);
+  assert_int_equal(system("rm -rf '" PAM_TEST_ETC "/replay-cache'"), 0);
+  wif_config_free(cfg);
+  free(store);
+  free(lock);
+  free(tok);
+  free(bare);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_user_mapped, setup),
@@ -613,6 +680,7 @@ int main(void) {
       cmocka_unit_test_setup(test_sshd_garbage, setup),
       cmocka_unit_test_setup(test_account_phase, setup),
       cmocka_unit_test_setup(test_accounts_names, setup),
+      cmocka_unit_test_setup(test_one_time, setup),
   };
 
   /* Without pam_wrapper these would run against /etc/pam.d. */
