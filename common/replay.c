@@ -14,6 +14,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
+#include "file.h"
+
 static const unsigned char MAGIC[8] = {'W', 'I', 'F', 'R', 'P', 'L', 0, 1};
 
 #define NAME_DOMAIN "pam_wif replay store v1\n"
@@ -329,13 +332,6 @@ out:
 
 /* ---- the files ---- */
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-
-  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void close_fd(int *fd) {
   if (*fd >= 0)
     (void)close(*fd);
@@ -367,44 +363,26 @@ static wif_rc check_file(int fd, uid_t owner, const char *dir, const char *name,
 }
 
 /*
- * The cache directory, created 0700 when missing, checked on its
- * descriptor; every file below is opened relative to it, so a path swapped
- * after the check cannot redirect a write.
+ * The cache directory, checked up to / and created 0700 when missing
+ * (file.h); every file below is opened relative to it, so a path swapped
+ * after the check cannot redirect a write. Without create, a missing
+ * directory is WIF_E_KEY_NOT_FOUND (nothing recorded yet).
  */
 static wif_rc open_dir(const char *dir, uid_t owner, bool create, int *out_fd,
                        struct wif_error *err) {
   struct stat st;
-  int fd;
 
   *out_fd = -1;
-  if (dir[0] != '/')
-    return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "cache_dir %s is not an absolute path", dir);
-  if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-    return wif_error_set(err, WIF_E_SYSTEM, "cannot create %s: %s", dir,
-                         strerror(errno));
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return wif_error_set(err,
-                         errno == ENOENT ? WIF_E_KEY_NOT_FOUND : WIF_E_SYSTEM,
-                         "cannot open %s: %s", dir, strerror(errno));
-  if (fstat(fd, &st) != 0 || st.st_uid != owner ||
-      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    (void)close(fd);
-    return wif_error_set(err, WIF_E_CONFIG_INSECURE,
-                         "%s must be owned by uid %lu and not writable by "
-                         "group or others",
-                         dir, (unsigned long)owner);
-  }
-  *out_fd = fd;
-  return WIF_OK;
+  if (!create && stat(dir, &st) != 0 && errno == ENOENT)
+    return wif_error_set(err, WIF_E_KEY_NOT_FOUND, "%s: nothing recorded", dir);
+  return wif_file_open_dir_trusted(dir, owner, out_fd, err);
 }
 
 /* flock with a timeout means polling: no alarm() inside a PAM host. */
 static wif_rc lock(int dfd, const char *dir, const char *name, uid_t owner,
                    int *out_fd, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  int64_t deadline = mono_ms() + WIF_REPLAY_LOCK_WAIT_MS;
+  int64_t deadline = wif_clock_mono_ms() + WIF_REPLAY_LOCK_WAIT_MS;
   struct stat st;
   int fd;
 
@@ -425,7 +403,7 @@ static wif_rc lock(int dfd, const char *dir, const char *name, uid_t owner,
       rc = sys_error(err, dir, name, "cannot lock");
       goto out;
     }
-    if (mono_ms() >= deadline) {
+    if (wif_clock_mono_ms() >= deadline) {
       rc = wif_error_set(err, WIF_E_UNAVAILABLE,
                          "%s/%s: still locked by another process after %d ms",
                          dir, name, WIF_REPLAY_LOCK_WAIT_MS);
@@ -500,82 +478,6 @@ out:
   return rc;
 }
 
-static wif_rc write_all(int fd, const unsigned char *p, size_t len,
-                        const char *dir, const char *name,
-                        struct wif_error *err) {
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return sys_error(err, dir, name, "cannot write");
-    p += n;
-    len -= (size_t)n;
-  }
-  return WIF_OK;
-}
-
-/*
- * Replaces the store: "<name>.tmp" (a fixed name is safe under the lock,
- * and a crash leaves at most that one file, replaced next time), fsync,
- * rename, fsync of the directory, so that an accepted token is on disk
- * before the login proceeds.
- */
-static wif_rc write_store(int dfd, const char *dir, const char *name,
-                          const unsigned char *img, size_t len,
-                          struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  char tmp[NAME_SIZE + 8];
-  bool created = false;
-  int fd = -1;
-
-  (void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-  if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) {
-    rc = sys_error(err, dir, tmp, "cannot remove");
-    goto out;
-  }
-  fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | OPEN_FLAGS, 0600);
-  if (fd < 0) {
-    rc = sys_error(err, dir, tmp, "cannot create");
-    goto out;
-  }
-  created = true;
-  /* The umask of the PAM host could only narrow it, but say it exactly. */
-  if (fchmod(fd, 0600) != 0) {
-    rc = sys_error(err, dir, tmp, "cannot chmod");
-    goto out;
-  }
-  if ((rc = write_all(fd, img, len, dir, tmp, err)) != WIF_OK)
-    goto out;
-  if (fsync(fd) != 0) {
-    rc = sys_error(err, dir, tmp, "fsync failed");
-    goto out;
-  }
-  if (close(fd) != 0) {
-    fd = -1;
-    rc = sys_error(err, dir, tmp, "close failed");
-    goto out;
-  }
-  fd = -1;
-  if (renameat(dfd, tmp, dfd, name) != 0) {
-    rc = sys_error(err, dir, name, "rename failed");
-    goto out;
-  }
-  created = false;
-  if (fsync(dfd) != 0) {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: fsync failed: %s", dir,
-                       strerror(errno));
-    goto out;
-  }
-  rc = WIF_OK;
-out:
-  close_fd(&fd);
-  if (created)
-    (void)unlinkat(dfd, tmp, 0);
-  return rc;
-}
-
 wif_rc wif_replay_use(const char *dir, uid_t owner,
                       const struct wif_provider *p, const char *jti,
                       size_t jti_len, int64_t exp, int64_t clock_skew,
@@ -637,7 +539,9 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
                          &next_len, err);
   if (rc != WIF_OK)
     goto out;
-  rc = write_store(dfd, dir, name, next, next_len, err);
+  /* An accepted token is on disk before the login proceeds: the atomic
+   * write fsyncs the file and the directory. */
+  rc = wif_file_write_atomic_at(dfd, dir, name, next, next_len, 0600, err);
 out:
   if (lfd >= 0)
     (void)flock(lfd, LOCK_UN);
