@@ -1,7 +1,6 @@
 /* Registered and configured claim checks for one provider. */
 #include "claims.h"
 
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "glob.h"
 #include "log.h"
 
 /*
@@ -444,10 +444,9 @@ static wif_rc check_requires(const struct wif_json_doc *doc,
                            "claim \"%s\" required by provider \"%s\" must be "
                            "a string, not %s",
                            r->claim, provider_name(p), type_name(v->type));
-    /* The parser refuses \u0000, so s is exactly len bytes as a C string
-     * and fnmatch sees the whole value. Any fnmatch error counts as a
-     * mismatch. */
-    if (fnmatch(r->pattern, s, 0) != 0) {
+    /* Byte-wise and locale-free (glob.h); a malformed pattern, which the
+     * config parser refuses anyway, matches nothing. */
+    if (!wif_glob_match(r->pattern, strlen(r->pattern), s, len)) {
       wif_log_sanitize(s, len, q, sizeof(q));
       return wif_error_set(err, WIF_E_CLAIM_MISMATCH,
                            "claim \"%s\" value \"%s\" does not match \"%s\" "

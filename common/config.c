@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "config_int.h"
+#include "glob.h"
 #include "text.h"
 
 #define NAME_MAX_LEN 64
@@ -471,6 +472,7 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
   char *eq;
   const char *claim;
   const char *pattern;
+  const char *why = "";
   struct wif_require *nr;
   struct wif_require r = {NULL, NULL};
 
@@ -494,6 +496,12 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
                        "require must name a claim or a JSON pointer, not "
                        "\"%s\"",
                        wif_text_quote(claim, qb, sizeof(qb)));
+    goto out;
+  }
+  if (!wif_glob_valid(pattern, strlen(pattern), &why)) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "require glob \"%s\" is malformed: %s",
+                       wif_text_quote(pattern, qb, sizeof(qb)), why);
     goto out;
   }
   if (p->n_requires >= WIF_LIST_MAX) {

@@ -21,7 +21,7 @@
 enum wif_authz { WIF_AUTHZ_USER, WIF_AUTHZ_GROUP };
 
 /* A `require = CLAIM = GLOB` line: the claim (a name or JSON pointer) must
- * be a string matching the shell glob (fnmatch, no flags). */
+ * match the glob (glob.h: `*` and `?` never match `/`, `**` does). */
 struct wif_require {
   char *claim;
   char *pattern;

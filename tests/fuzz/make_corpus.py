@@ -17,6 +17,7 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/cachefile/     JWKS cache files (jwks_store.h format)
   corpus/cachecontrol/  Cache-Control header blocks
   corpus/source/   token-source responses (IMDS, GCP, GitHub, exec)
+  corpus/glob/     require globs: pattern, a NUL byte, value
   keys/jwks.json   the public keys fuzz_jws validates against
 
 The fixed clock and the provider settings are in fuzz_jws.c; keep them in
@@ -203,6 +204,19 @@ def prompt_seeds(w):
     w.put("prompt", "\\\n" * 70)
 
 
+GLOB_SEEDS = (("prod*", "prod/../x"), ("prod**", "prod/../x"),
+              ("repo:octo/*:ref:refs/heads/[mr]*",
+               "repo:octo/db:ref:refs/heads/main"),
+              ("[!a-c]?\\*", "d/*"), ("*a*a*a*b", "a" * 20),
+              ("[]]x[^-]", "]x+"), ("a/**/b", "a/x/y/b"), ("[z-a]", "z"),
+              ("[\x80-\xff]?", "\u00e9"), ("a\\", "a"))
+
+
+def glob_seeds(w):
+    for pattern, value in GLOB_SEEDS:
+        w.put("glob", pattern.encode() + b"\0" + value.encode())
+
+
 def later_seeds(w, keys, jwks):
     for m in ("main user workload-1 alice\nsecond group g1 bob,carol\n",
               "# comment\nmain   user  a\\b  nobody  # trailing\r\n",
@@ -267,6 +281,7 @@ def main():
     b64url_seeds(w)
     prompt_seeds(w)
     later_seeds(w, keys, jwks)
+    glob_seeds(w)
 
 
 if __name__ == "__main__":

@@ -842,8 +842,12 @@ static void test_require_globs(void **state) {
   p.n_requires = 2;
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-123\""), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-\""), WIF_OK);
-  /* '*' crosses '/' without FNM_PATHNAME. */
+  /* '*' never crosses '/' (glob.h); '**' does. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "abc-**";
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""), WIF_OK);
+  req[0].pattern = "abc-*";
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"xyz-123\""),
                    WIF_E_CLAIM_MISMATCH);
   assert_string_equal(err.msg, "claim \"tid\" value \"xyz-123\" does not "
