@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config_int.h"
 #include "glob.h"
@@ -411,8 +410,8 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
       enum wif_alg alg;
 
       if (!wif_alg_from_name(s, len, &alg)) {
-        if (strcasecmp(item, "none") == 0 ||
-            (len > 2 && strncasecmp(item, "HS", 2) == 0))
+        if (wif_text_ncasecmp(item, "none", 5) == 0 ||
+            (len > 2 && wif_text_ncasecmp(item, "HS", 2) == 0))
           return wif_error_set(err, WIF_E_CONFIG_INVALID,
                                "algorithm \"%s\" is never allowed",
                                wif_text_quote(item, qb, sizeof(qb)));

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,21 @@ static void test_data_invalid(void **state) {
   assert_true(for_each_conf("invalid", check_invalid) >= 25);
 }
 
+/* N10: under a German (decimal comma) and a Turkish (dotless i) locale
+ * the parser gives the same answers: every data file, the alg names. */
+static void test_locales(void **state) {
+  static const char *const names[] = {"de_DE.UTF-8", "tr_TR.UTF-8"};
+
+  (void)state;
+  for (size_t i = 0; i < 2; i++) {
+    (void)wif_test_setlocale(names[i]);
+    test_b1_alg_none_never(NULL);
+    assert_true(for_each_conf("valid", check_valid) >= 7);
+    assert_true(for_each_conf("invalid", check_invalid) >= 25);
+    setlocale(LC_ALL, "C");
+  }
+}
+
 /* The valid design example, field by field. */
 static void test_design_example(void **state) {
   struct wif_config *cfg = NULL;
@@ -683,6 +699,7 @@ int main(void) {
       cmocka_unit_test(test_api_build),
       cmocka_unit_test(test_data_valid),
       cmocka_unit_test(test_data_invalid),
+      cmocka_unit_test(test_locales),
       cmocka_unit_test(test_design_example),
       cmocka_unit_test_setup_teardown(test_load, setup_dir, teardown_dir),
   };
