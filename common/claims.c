@@ -264,24 +264,24 @@ static wif_rc check_times(const struct wif_json_doc *doc,
                          when, sat_sub(iat, now), skew);
   }
   if (p->max_token_age > 0) {
-    if (!has_iat)
-      return wif_error_set(err, WIF_E_CLAIM_MISSING,
-                           "token has no iat claim; provider \"%s\" needs "
-                           "it for max_token_age",
-                           provider_name(p));
-    /* Both already parsed, so these cannot fail; fall back to the values
-     * in hand rather than trusting an unchecked output. */
+    /* Already parsed, so these cannot fail; fall back to the values in
+     * hand rather than trusting an unchecked output. Without iat the
+     * lifetime left (exp - now) is what can be bounded. */
     v = wif_json_get(doc, root, "exp");
     if (v == NULL || !wif_json_numeric_date(v, true, &exp_up))
       exp_up = exp;
-    v = wif_json_get(doc, root, "iat");
-    if (v == NULL || !wif_json_numeric_date(v, false, &iat_down))
-      iat_down = iat;
+    iat_down = now;
+    if (has_iat) {
+      v = wif_json_get(doc, root, "iat");
+      if (v == NULL || !wif_json_numeric_date(v, false, &iat_down))
+        iat_down = iat;
+    }
     if (sat_sub(exp_up, iat_down) > p->max_token_age)
       return wif_error_set(
           err, WIF_E_LIFETIME,
-          "token lifetime exp - iat is %" PRId64
-          " s, more than max_token_age %" PRId64 " s of provider \"%s\"",
+          "token lifetime %s is %" PRId64 " s, more than max_token_age %" PRId64
+          " s of provider \"%s\"",
+          has_iat ? "exp - iat" : "exp - now (no iat)",
           sat_sub(exp_up, iat_down), p->max_token_age, provider_name(p));
   }
   id->exp = exp;

@@ -40,7 +40,8 @@ struct wif_identity {
  *   exp     required NumericDate; now < exp + skew EXPIRED
  *   nbf     optional; nbf <= now + skew            NOT_YET_VALID
  *   iat     optional; iat <= now + skew            IAT_INVALID
- *   exp - iat <= max_token_age (when set; iat required then) LIFETIME
+ *   exp - iat (exp - now without iat) <= max_token_age unless 0
+ *                                                  LIFETIME
  *   user claim: non-empty string, no longer than WIF_SUBJECT_LEN_MAX
  *                                                  SUB_INVALID
  *   groups claim: absent, or an array of at most WIF_GROUPS_MAX non-empty

@@ -245,6 +245,7 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   memset(p, 0, sizeof(*p));
   p->authorization = WIF_AUTHZ_USER;
   p->algorithms = WIF_ALG_SET_DEFAULT;
+  p->max_token_age = WIF_MAX_TOKEN_AGE_DEFAULT + cfg->clock_skew;
   if ((p->name = strdup(name)) == NULL ||
       (p->user_claim = strdup("sub")) == NULL ||
       (p->groups_claim = strdup("groups")) == NULL) {
@@ -581,7 +582,17 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_REQUIRE:
     return add_require(p, value, err);
   case K_MAX_TOKEN_AGE:
-    return set_int(&p->max_token_age, k->name, value, 60, 31536000, err);
+    /* 0 lifts the default cap, and only when written out. */
+    if (strcmp(value, "0") == 0) {
+      p->max_token_age = 0;
+      return WIF_OK;
+    }
+    if (set_int(&p->max_token_age, k->name, value, 60, 31536000, err) == WIF_OK)
+      return WIF_OK;
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "max_token_age must be 0 (no limit) or a number "
+                         "from 60 to 31536000, not \"%s\"",
+                         wif_text_quote(value, qb, sizeof(qb)));
   }
   return wif_error_set(err, WIF_E_INTERNAL, "unhandled key \"%s\"", k->name);
 }
@@ -647,6 +658,10 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
   }
   for (size_t i = 0; i < cfg->n_providers; i++) {
     p = &cfg->providers[i];
+    /* clock_skew may come after the provider in the file. */
+    if ((priv(cfg)->provider_set[i] & (UINT32_C(1) << K_MAX_TOKEN_AGE)) == 0)
+      cfg->providers[i].max_token_age =
+          WIF_MAX_TOKEN_AGE_DEFAULT + cfg->clock_skew;
     if (p->issuer == NULL) {
       rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "[provider %s] has no issuer", p->name);

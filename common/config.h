@@ -17,6 +17,11 @@
 #define WIF_CONFIG_LINE_MAX 4096
 #define WIF_PROVIDERS_MAX 64
 #define WIF_LIST_MAX 32 /* audiences, log_claims, require lines */
+/* max_token_age unless set: a day and an hour, so that Azure managed
+ * identity tokens (24 h, iat set a few minutes early) and Auth0's 24 h
+ * default pass while month-long or never-expiring tokens do not.
+ * clock_skew is added to it. */
+#define WIF_MAX_TOKEN_AGE_DEFAULT 90000
 
 enum wif_authz { WIF_AUTHZ_USER, WIF_AUTHZ_GROUP };
 
@@ -42,7 +47,11 @@ struct wif_provider {
   char *ca_file;                /* NULL: system trust store */
   struct wif_require *requires;
   size_t n_requires;
-  int64_t max_token_age; /* seconds; 0: no limit */
+  /* Seconds: exp - iat (exp - now without iat) may not exceed it. Unless
+   * set, WIF_MAX_TOKEN_AGE_DEFAULT + clock_skew (filled in by
+   * wif_config_add_provider and again by wif_config_finish); 0, only when
+   * written, is no limit. */
+  int64_t max_token_age;
   unsigned line;         /* where the section starts, for messages */
 };
 

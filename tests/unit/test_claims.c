@@ -299,10 +299,14 @@ static void test_e8_lifetime(void **state) {
                    WIF_E_LIFETIME);
   expect_msg(&err, "3601 s, more than max_token_age 3600 s of provider "
                    "\"azure-prod\"");
+  /* Without iat, exp - now is bounded. */
   assert_int_equal(
-      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 60),
-      WIF_E_CLAIM_MISSING);
-  expect_msg(&err, "iat");
+      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 3600),
+      WIF_OK);
+  assert_int_equal(
+      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 3601),
+      WIF_E_LIFETIME);
+  expect_msg(&err, "exp - now (no iat) is 3601 s");
   /* Fractions round against the token: 3599.5 s passes, 3600.75 s not. */
   assert_int_equal(run_p(&p, SKEW, &err,
                          "{" BASE ",\"exp\":%" PRId64 ".0,\"iat\":%" PRId64
@@ -330,6 +334,68 @@ static void test_e8_lifetime(void **state) {
   assert_int_equal(run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}",
                          NOW + INT64_C(315360000)),
                    WIF_OK);
+}
+
+static struct wif_config *parse_config(const char *text) {
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+
+  if (wif_config_parse(text, strlen(text), "t.conf", &cfg, &err) != WIF_OK)
+    fail_msg("config: %s", err.msg);
+  return cfg;
+}
+
+/* The default cap (90000 s + clock_skew) of a provider that sets none,
+ * and max_token_age = 0 written out. */
+static void test_default_lifetime_cap(void **state) {
+  struct wif_config *cfg = parse_config("[global]\nclock_skew = 120\n"
+                                        "[provider azure]\n"
+                                        "issuer = " ISSUER "\n"
+                                        "audience = api://pam-wif\n"
+                                        "[provider open]\n"
+                                        "issuer = https://issuer.example/open\n"
+                                        "audience = api://pam-wif\n"
+                                        "max_token_age = 0\n");
+  const struct wif_provider *p = &cfg->providers[0];
+  struct wif_error err;
+  const char *with_iat = "{" BASE ",\"exp\":%" PRId64 ",\"iat\":%" PRId64 "}";
+  const char *no_iat = "{" BASE ",\"exp\":%" PRId64 "}";
+
+  (void)state;
+  assert_int_equal(p->max_token_age, 90000 + 120);
+  /* exp = 2^53, with or without iat. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, no_iat, INT64_C(9007199254740992)),
+      WIF_E_LIFETIME);
+  expect_msg(&err, "max_token_age 90120 s");
+  assert_int_equal(run_p(p, cfg->clock_skew, &err, with_iat,
+                         INT64_C(9007199254740992), NOW - 10),
+                   WIF_E_LIFETIME);
+  /* A month-long token. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 30 * 86400, NOW - 10),
+      WIF_E_LIFETIME);
+  /* Azure managed identity: 24 h, Entra's iat (and nbf) 5 minutes early. */
+  assert_int_equal(run_p(p, cfg->clock_skew, &err,
+                         "{" BASE ",\"exp\":%" PRId64 ",\"iat\":%" PRId64
+                         ",\"nbf\":%" PRId64 "}",
+                         NOW + 86400, NOW - 300, NOW - 300),
+                   WIF_OK);
+  /* The edge: 90120 s passes, one more does not. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 90000, NOW - 120),
+      WIF_OK);
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 90001, NOW - 120),
+      WIF_E_LIFETIME);
+  /* Written as 0: no limit at all. */
+  p = &cfg->providers[1];
+  assert_int_equal(p->max_token_age, 0);
+  assert_int_equal(run_p(p, cfg->clock_skew, &err,
+                         "{\"iss\":\"https://issuer.example/open\"," AUD "," SUB
+                         ",\"exp\":9007199254740992}"),
+                   WIF_OK);
+  wif_config_free(cfg);
 }
 
 /* E5: NumericDates must be JSON numbers. */
@@ -982,6 +1048,7 @@ int main(void) {
       cmocka_unit_test(test_e3_nbf_boundaries),
       cmocka_unit_test(test_e4_iat),
       cmocka_unit_test(test_e8_lifetime),
+      cmocka_unit_test(test_default_lifetime_cap),
       cmocka_unit_test(test_e5_date_types),
       cmocka_unit_test(test_e6_real_dates),
       cmocka_unit_test(test_e7_huge_and_negative),

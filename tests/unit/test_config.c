@@ -89,7 +89,7 @@ static void test_provider_defaults(void **state) {
   assert_null(p->ca_file);
   assert_int_equal(p->n_requires, 0);
   assert_null(p->requires);
-  assert_int_equal(p->max_token_age, 0);
+  assert_int_equal(p->max_token_age, WIF_MAX_TOKEN_AGE_DEFAULT + 60);
   assert_int_equal(p->line, 1);
   /* The global defaults hold without a [global] section. */
   assert_string_equal(cfg->path, "t.conf");
@@ -246,8 +246,20 @@ static void test_number_bounds(void **state) {
               "\"0x10\"");
   snprintf(text, sizeof(text), "%smax_token_age = 31536001\n", provider_p1);
   parse_fails(text, strlen(text),
-              "t.conf:4: max_token_age must be a number from 60 to 31536000, "
-              "not \"31536001\"");
+              "t.conf:4: max_token_age must be 0 (no limit) or a number from "
+              "60 to 31536000, not \"31536001\"");
+  snprintf(text, sizeof(text), "%smax_token_age = 00\n", provider_p1);
+  parse_fails(text, strlen(text),
+              "t.conf:4: max_token_age must be 0 (no limit) or a number from "
+              "60 to 31536000, not \"00\"");
+  /* The default follows clock_skew wherever [global] is in the file. */
+  cfg = parse_ok("[provider p]\nissuer = https://i.example\naudience = a\n"
+                 "[provider q]\nissuer = https://j.example\naudience = a\n"
+                 "max_token_age = 0\n"
+                 "[global]\nclock_skew = 5\n");
+  assert_int_equal(cfg->providers[0].max_token_age, 90005);
+  assert_int_equal(cfg->providers[1].max_token_age, 0);
+  wif_config_free(cfg);
 }
 
 static void test_limits(void **state) {
