@@ -43,7 +43,8 @@ enum key_id {
   K_JWKS_FILE,
   K_CA_FILE,
   K_REQUIRE,
-  K_MAX_TOKEN_AGE
+  K_MAX_TOKEN_AGE,
+  K_SPACE_DELIMITED
 };
 
 enum key_kind {
@@ -68,7 +69,7 @@ static const struct key_def keys[] = {
     {"https_proxy", K_HTTPS_PROXY, false, KIND_SCALAR},
     {"issuer", K_ISSUER, true, KIND_SCALAR},
     {"audience", K_AUDIENCE, true, KIND_LIST},
-    {"authorization", K_AUTHORIZATION, true, KIND_SCALAR},
+    {"authorization", K_AUTHORIZATION, true, KIND_LIST},
     {"user_claim", K_USER_CLAIM, true, KIND_SCALAR},
     {"groups_claim", K_GROUPS_CLAIM, true, KIND_SCALAR},
     {"algorithms", K_ALGORITHMS, true, KIND_LIST},
@@ -77,7 +78,20 @@ static const struct key_def keys[] = {
     {"ca_file", K_CA_FILE, true, KIND_SCALAR},
     {"require", K_REQUIRE, true, KIND_REPEAT},
     {"max_token_age", K_MAX_TOKEN_AGE, true, KIND_SCALAR},
+    {"space_delimited", K_SPACE_DELIMITED, true, KIND_LIST},
 };
+
+const char *wif_authz_name(enum wif_authz t) {
+  switch (t) {
+  case WIF_AUTHZ_USER:
+    return "user";
+  case WIF_AUTHZ_GROUP:
+    return "group";
+  case WIF_AUTHZ_CLAIM:
+    return "claim";
+  }
+  return "unknown";
+}
 
 static struct config_priv *priv(struct wif_config *cfg) {
   return (struct config_priv *)cfg;
@@ -100,6 +114,7 @@ static void provider_clear(struct wif_provider *p) {
   free(p->jwks_uri);
   free(p->jwks_file);
   free(p->ca_file);
+  free_list(p->space_delimited, p->n_space_delimited);
   for (size_t i = 0; i < p->n_requires; i++) {
     free(p->requires[i].claim);
     free(p->requires[i].pattern);
@@ -243,12 +258,14 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   }
   p = &cfg->providers[cfg->n_providers];
   memset(p, 0, sizeof(*p));
-  p->authorization = WIF_AUTHZ_USER;
+  p->authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
   p->algorithms = WIF_ALG_SET_DEFAULT;
   p->max_token_age = WIF_MAX_TOKEN_AGE_DEFAULT + cfg->clock_skew;
   if ((p->name = strdup(name)) == NULL ||
       (p->user_claim = strdup("sub")) == NULL ||
-      (p->groups_claim = strdup("groups")) == NULL) {
+      (p->groups_claim = strdup("groups")) == NULL ||
+      list_add(&p->space_delimited, &p->n_space_delimited, "scope", 5) !=
+          WIF_OK) {
     provider_clear(p);
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
@@ -299,6 +316,10 @@ static bool valid_claim(const char *s, size_t len) {
       return false;
   }
   return true;
+}
+
+bool wif_config_claim_valid(const char *s, size_t len) {
+  return s != NULL && valid_claim(s, len);
 }
 
 static wif_rc set_string(char **dst, const char *value, struct wif_error *err) {
@@ -393,6 +414,13 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
   }
   if (first && k->id == K_ALGORITHMS)
     p->algorithms = 0;
+  if (first && k->id == K_AUTHORIZATION)
+    p->authz_types = 0;
+  if (first && k->id == K_SPACE_DELIMITED) {
+    free_list(p->space_delimited, p->n_space_delimited);
+    p->space_delimited = NULL;
+    p->n_space_delimited = 0;
+  }
   for (;;) {
     size_t len;
     wif_rc rc;
@@ -424,15 +452,38 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in algorithms", item);
       p->algorithms |= WIF_ALG_BIT(alg);
-    } else {
-      char ***list = k->id == K_AUDIENCE ? &p->audiences : &cfg->log_claims;
-      size_t *n = k->id == K_AUDIENCE ? &p->n_audiences : &cfg->n_log_claims;
+    } else if (k->id == K_AUTHORIZATION) {
+      enum wif_authz t;
 
-      if (k->id == K_LOG_CLAIMS && !valid_claim(s, len))
+      if (len == 4 && memcmp(s, "user", 4) == 0)
+        t = WIF_AUTHZ_USER;
+      else if (len == 5 && memcmp(s, "group", 5) == 0)
+        t = WIF_AUTHZ_GROUP;
+      else if (len == 5 && memcmp(s, "claim", 5) == 0)
+        t = WIF_AUTHZ_CLAIM;
+      else
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                             "log_claims must be a claim name or a JSON "
-                             "pointer, not \"%s\"",
+                             "authorization lists \"user\", \"group\" or "
+                             "\"claim\", not \"%s\"",
                              wif_text_quote(item, qb, sizeof(qb)));
+      if ((p->authz_types & WIF_AUTHZ_BIT(t)) != 0)
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "\"%s\" is listed twice in authorization", item);
+      p->authz_types |= WIF_AUTHZ_BIT(t);
+    } else {
+      char ***list = k->id == K_AUDIENCE          ? &p->audiences
+                     : k->id == K_SPACE_DELIMITED ? &p->space_delimited
+                                                  : &cfg->log_claims;
+      size_t *n = k->id == K_AUDIENCE          ? &p->n_audiences
+                  : k->id == K_SPACE_DELIMITED ? &p->n_space_delimited
+                                               : &cfg->n_log_claims;
+
+      if ((k->id == K_LOG_CLAIMS || k->id == K_SPACE_DELIMITED) &&
+          !valid_claim(s, len))
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "%s must be a claim name or a JSON "
+                             "pointer, not \"%s\"",
+                             k->name, wif_text_quote(item, qb, sizeof(qb)));
       if (list_has(*list, *n, s, len))
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in %s",
@@ -555,22 +606,13 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_LOG_CLAIMS:
   case K_AUDIENCE:
   case K_ALGORITHMS:
+  case K_AUTHORIZATION:
+  case K_SPACE_DELIMITED:
     return set_list(cfg, p, k, value, first, err);
   case K_ISSUER:
     return set_https(&p->issuer, k->name, value, err);
   case K_JWKS_URI:
     return set_https(&p->jwks_uri, k->name, value, err);
-  case K_AUTHORIZATION:
-    if (strcmp(value, "user") == 0)
-      p->authorization = WIF_AUTHZ_USER;
-    else if (strcmp(value, "group") == 0)
-      p->authorization = WIF_AUTHZ_GROUP;
-    else
-      return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "authorization must be \"user\" or \"group\", not "
-                           "\"%s\"",
-                           wif_text_quote(value, qb, sizeof(qb)));
-    return WIF_OK;
   case K_USER_CLAIM:
     return set_claim(&p->user_claim, k->name, value, err);
   case K_GROUPS_CLAIM:

@@ -924,11 +924,13 @@ static void test_require_globs(void **state) {
                    WIF_E_CLAIM_MISMATCH);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\" abc-123\""),
                    WIF_E_CLAIM_MISMATCH);
-  /* Only strings are matched, arrays included. */
-  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "42"), WIF_E_CLAIM_TYPE);
-  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"abc-1\"]"),
-                   WIF_E_CLAIM_TYPE);
+  /* Numbers by their text; arrays by any element; no text: a refusal. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "42"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"abc-1\"]"), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "null"), WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "claim \"tid\" is null, which cannot be compared "
+                   "(required by provider \"azure-prod\")");
   assert_int_equal(run_p(&p, SKEW, &err,
                          "{" BASE ",\"exp\":%" PRId64
                          ",\"ext\":{\"env\":\"prod\"}}",
@@ -952,6 +954,136 @@ static void test_require_globs(void **state) {
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-*\""), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-1\""),
                    WIF_E_CLAIM_MISMATCH);
+}
+
+/* Issue 12: booleans as true/false, numbers as their JSON text, arrays by
+ * any element, objects and nested values refused, never matched. */
+static void test_typed_values(void **state) {
+  struct wif_provider p = provider();
+  struct wif_require req[1] = {{"v", "true"}};
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"v\":%s}";
+
+  (void)state;
+  p.requires = req;
+  p.n_requires = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "true"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "false"),
+                   WIF_E_CLAIM_MISMATCH);
+  expect_msg(&err, "value \"false\" does not match \"true\"");
+  /* The string "true" is the same text: a boolean is not stricter. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"true\""), WIF_OK);
+  req[0].pattern = "false";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "false"), WIF_OK);
+  /* Numbers: the JSON text as written. */
+  req[0].pattern = "314159265358";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265359"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "3.14159265358e11"),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "3141*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
+  /* Arrays: any element, of any scalar type. */
+  req[0].pattern = "DB.Read";
+  assert_int_equal(
+      run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",\"DB.Read\"]"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[]"),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "7";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
+                   WIF_OK);
+  /* Nothing comparable: refused with a reason, even beside a match. */
+  req[0].pattern = "*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "{\"a\":\"b\"}"),
+                   WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "claim \"v\" is an object, which cannot be compared");
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"x\",{\"a\":1}]"),
+                   WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "element 1 is an object");
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"x\",[\"x\"]]"),
+                   WIF_E_CLAIM_TYPE);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[null]"),
+                   WIF_E_CLAIM_TYPE);
+}
+
+/* Issue 12: a space_delimited claim (scope) is a set of words. */
+static void test_space_delimited(void **state) {
+  struct wif_provider p = provider();
+  struct wif_require req[1] = {{"scope", "admin:db"}};
+  static char scope[] = "scope", scp[] = "/ext/scp";
+  char *words[] = {scope, scp};
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"scope\":%s,"
+                  "\"ext\":{\"scp\":\"a b\"}}";
+
+  (void)state;
+  p.requires = req;
+  p.n_requires = 1;
+  p.space_delimited = words;
+  p.n_space_delimited = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"openid admin:db\""),
+                   WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"admin:db\""), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"  admin:db  x\""),
+                   WIF_OK);
+  /* The attack a glob would let through. */
+  assert_int_equal(
+      run_p(&p, SKEW, &err, f, EXP_OK, "\"openid admin:db-readonly\""),
+      WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"xadmin:db\""),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"\""),
+                   WIF_E_CLAIM_MISMATCH);
+  /* Globs apply per word, and never across one. */
+  req[0].pattern = "admin:*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_OK);
+  req[0].pattern = "read*x";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_E_CLAIM_MISMATCH);
+  /* Without the list, the whole string counts. */
+  p.n_space_delimited = 0;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_OK);
+  /* A pointer is listed by the same text; arrays are not split. */
+  p.space_delimited = words + 1;
+  p.n_space_delimited = 1;
+  req[0].claim = "/ext/scp";
+  req[0].pattern = "b";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"x\""), WIF_OK);
+  p.space_delimited = words;
+  req[0].claim = "scope";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"a b\"]"),
+                   WIF_E_CLAIM_MISMATCH);
+}
+
+/* Issue 12: Entra's groups overage is a refusal that says what to do. */
+static void test_groups_overage(void **state) {
+  struct wif_provider p = provider();
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"_claim_names\":"
+                  "{\"groups\":\"src1\"},\"_claim_sources\":{\"src1\":"
+                  "{\"endpoint\":\"https://graph.microsoft.com/v1.0/users/"
+                  "x/getMemberObjects\"}}}";
+  struct wif_require req[1] = {{"groups", "g1"}};
+
+  (void)state;
+  /* User authorization does not need the groups. */
+  p.authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_OK);
+  p.authz_types |= WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_E_CLAIM_MISSING);
+  expect_msg(&err, "too many groups");
+  expect_msg(&err, "groups_claim = roles");
+  /* The same through a require line. */
+  p.authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
+  p.requires = req;
+  p.n_requires = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_E_CLAIM_MISSING);
+  expect_msg(&err, "Entra groups overage");
 }
 
 /* Checks run in the documented order: the first failure is reported. */
@@ -1063,6 +1195,9 @@ int main(void) {
       cmocka_unit_test(test_e16_duplicates_rejected),
       cmocka_unit_test(test_e19_unknown_claims),
       cmocka_unit_test(test_require_globs),
+      cmocka_unit_test(test_typed_values),
+      cmocka_unit_test(test_space_delimited),
+      cmocka_unit_test(test_groups_overage),
       cmocka_unit_test(test_check_order),
       cmocka_unit_test(test_messages_bounded),
   };

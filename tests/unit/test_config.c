@@ -80,7 +80,7 @@ static void test_provider_defaults(void **state) {
   assert_string_equal(p->issuer, "https://issuer.example/p1");
   assert_int_equal(p->n_audiences, 1);
   assert_string_equal(p->audiences[0], "api://host");
-  assert_int_equal(p->authorization, WIF_AUTHZ_USER);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_USER));
   assert_string_equal(p->user_claim, "sub");
   assert_string_equal(p->groups_claim, "groups");
   assert_int_equal(p->algorithms, WIF_ALG_BIT(WIF_ALG_RS256));
@@ -148,7 +148,7 @@ static void test_every_key_values(void **state) {
   assert_string_equal(p->audiences[0], "a1");
   assert_string_equal(p->audiences[1], "a2");
   assert_string_equal(p->audiences[2], "a3");
-  assert_int_equal(p->authorization, WIF_AUTHZ_GROUP);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP));
   assert_string_equal(p->user_claim, "/user/id");
   assert_string_equal(p->groups_claim, "roles");
   assert_int_equal(p->algorithms, WIF_ALG_BIT(WIF_ALG_ES256) |
@@ -172,7 +172,7 @@ static void test_every_key_values(void **state) {
   assert_string_equal(p->jwks_file, "/etc/keys.jwks");
   assert_null(p->jwks_uri);
   assert_int_equal(p->max_token_age, 60);
-  assert_int_equal(p->authorization, WIF_AUTHZ_USER);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_USER));
   wif_config_free(cfg);
 }
 

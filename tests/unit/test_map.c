@@ -236,7 +236,7 @@ static wif_rc match(const struct wif_map *map, const struct wif_config *cfg,
                     const char *provider, const struct wif_identity *id,
                     const char *account, const struct wif_map_rule **rule) {
   return wif_map_match(map, wif_config_provider_by_name(cfg, provider), id,
-                       account, rule);
+                       account, rule, NULL);
 }
 
 /* G2, G5, E14, E18: byte-exact identifiers, no globbing, per provider. */
@@ -324,7 +324,7 @@ static void test_match_group(void **state) {
   id.n_groups = 0;
   assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
                    WIF_E_NO_MAPPING);
-  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r), WIF_E_INTERNAL);
+  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r, NULL), WIF_E_INTERNAL);
   assert_null(r);
   wif_map_free(map);
   wif_config_free(cfg);
