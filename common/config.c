@@ -354,6 +354,39 @@ static wif_rc set_https(char **dst, const char *key, const char *value,
   return set_string(dst, value, err);
 }
 
+/*
+ * An issuer is an https:// URL, or (Google's accounts.google.com,
+ * Kubernetes' rke) any name without blanks or control characters: such a
+ * provider must then name its keys (jwks_uri or jwks_file), checked by
+ * wif_config_finish, since discovery needs a URL. Anything starting like
+ * an http(s) URL must be a valid https one: http:// is a mistake (J1).
+ */
+static bool issuer_is_name(const char *s) {
+  if (s[0] == '\0' || wif_text_ncasecmp(s, "http://", 7) == 0 ||
+      wif_text_ncasecmp(s, "https://", 8) == 0)
+    return false;
+  for (const char *c = s; *c != '\0'; c++)
+    if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f)
+      return false;
+  return true;
+}
+
+static wif_rc set_issuer(char **dst, const char *value, struct wif_error *err) {
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
+
+  if (valid_url(value, "https://") || issuer_is_name(value))
+    return set_string(dst, value, err);
+  if (wif_text_ncasecmp(value, "http", 4) == 0)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "issuer must be an https:// URL, not \"%s\"",
+                         wif_text_quote(value, qb, sizeof(qb)));
+  return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "issuer must be an https:// URL or, with jwks_uri or "
+                       "jwks_file, a name without blanks or control "
+                       "characters, not \"%s\"",
+                       wif_text_quote(value, qb, sizeof(qb)));
+}
+
 static wif_rc set_claim(char **dst, const char *key, const char *value,
                         struct wif_error *err) {
   char qb[WIF_TEXT_QUOTE_MAX + 4];
@@ -610,7 +643,7 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_SPACE_DELIMITED:
     return set_list(cfg, p, k, value, first, err);
   case K_ISSUER:
-    return set_https(&p->issuer, k->name, value, err);
+    return set_issuer(&p->issuer, value, err);
   case K_JWKS_URI:
     return set_https(&p->jwks_uri, k->name, value, err);
   case K_USER_CLAIM:
@@ -710,10 +743,21 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
       goto out;
     }
     /* Checked again: wifctl may fill a provider without wif_config_set. */
-    if (!valid_url(p->issuer, "https://")) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "[provider %s] issuer must be an https:// URL",
-                         p->name);
+    if (!valid_url(p->issuer, "https://") &&
+        (!issuer_is_name(p->issuer) ||
+         (p->jwks_uri == NULL && p->jwks_file == NULL))) {
+      char qb[WIF_TEXT_QUOTE_MAX + 4];
+
+      if (issuer_is_name(p->issuer))
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "[provider %s] issuer \"%s\" is not an https:// "
+                           "URL: discovery needs one, so set jwks_uri or "
+                           "jwks_file",
+                           p->name, wif_text_quote(p->issuer, qb, sizeof(qb)));
+      else
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "[provider %s] issuer must be an https:// URL",
+                           p->name);
       goto out;
     }
     if (p->jwks_uri != NULL && !valid_url(p->jwks_uri, "https://")) {

@@ -46,7 +46,8 @@ struct wif_require {
 /* A [provider NAME] section. Every string is owned by the config. */
 struct wif_provider {
   char *name;
-  char *issuer;     /* required; exact match with iss */
+  char *issuer;     /* required; exact match with iss; an https URL, or a name
+                       when jwks_uri or jwks_file is set */
   char **audiences; /* required, at least one */
   size_t n_audiences;
   unsigned authz_types;   /* `authorization`: WIF_AUTHZ_BIT()s the map lines

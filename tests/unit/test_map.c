@@ -15,16 +15,21 @@
 
 #define MAP_DATA WIF_TEST_DATA_DIR "/map"
 
-static const char test_conf[] = "[provider azure-prod]\n"
-                                "issuer = https://login.example/t1/v2.0\n"
-                                "audience = api://host\n"
-                                "[provider azure-groups]\n"
-                                "issuer = https://login.example/t2/v2.0\n"
-                                "audience = api://host\n"
-                                "authorization = group\n"
-                                "[provider gcp-prod]\n"
-                                "issuer = https://accounts.google.com\n"
-                                "audience = api://host\n";
+static const char test_conf[] =
+    "[provider azure-prod]\n"
+    "issuer = https://login.example/t1/v2.0\n"
+    "audience = api://host\n"
+    "[provider azure-groups]\n"
+    "issuer = https://login.example/t2/v2.0\n"
+    "audience = api://host\n"
+    "authorization = group\n"
+    "[provider gcp-prod]\n"
+    "issuer = https://accounts.google.com\n"
+    "audience = api://host\n"
+    "[provider github]\n"
+    "issuer = https://token.actions.githubusercontent.com\n"
+    "audience = api://host\n"
+    "authorization = user claim\n";
 
 static struct wif_config *config(void) {
   struct wif_config *cfg = NULL;
@@ -324,7 +329,8 @@ static void test_match_group(void **state) {
   id.n_groups = 0;
   assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
                    WIF_E_NO_MAPPING);
-  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r, NULL), WIF_E_INTERNAL);
+  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r, NULL),
+                   WIF_E_INTERNAL);
   assert_null(r);
   wif_map_free(map);
   wif_config_free(cfg);
