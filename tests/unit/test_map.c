@@ -441,8 +441,10 @@ static void test_samples(void **state) {
     fail_msg("%s", err.msg);
   if (wif_map_parse(mtext, mlen, "pam_wif.map", cfg, &map, &err) != WIF_OK)
     fail_msg("%s", err.msg);
-  assert_int_equal(map->n_rules, 4);
+  assert_int_equal(map->n_rules, 6);
   assert_int_equal(map->rules[2].n_accounts, 2);
+  assert_int_equal(map->rules[5].type, WIF_AUTHZ_CLAIM);
+  assert_string_equal(map->rules[5].claim, "job_workflow_ref");
   wif_map_free(map);
   wif_config_free(cfg);
   free(ctext);
