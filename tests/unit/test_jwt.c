@@ -273,10 +273,12 @@ static void typ_cases(void) {
                              "jose",
                              "application/JOSE",
                              "APPLICATION/JwT"};
-  static const char *bad[] = {
-      "secevent+jwt", "dpop+jwt", "JWS",          "",
-      "application/", "jwt ",     "JOSE+JSON",    "application/application/jwt",
-      "J\\u0057T",     "jw\\u0131", "\\u0130at+jwt", "jwt\\u0000"};
+  static const char *bad[] = {"secevent+jwt",  "dpop+jwt",
+                              "JWS",           "",
+                              "application/",  "jwt ",
+                              "JOSE+JSON",     "application/application/jwt",
+                              "J\\u0057T",     "jw\\u0131",
+                              "\\u0130at+jwt", "jwt\\u0000"};
   char header[96];
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"%s\"}",
