@@ -21,7 +21,6 @@
 #define PW_BUF_MAX (1024 * 1024)
 #define LOG_LINE_MAX 1024
 #define LOG_VALUE_MAX 160 /* bytes of one logged value, after encoding */
-#define ENCODED_ID_MAX (4 * WIF_GROUP_LEN_MAX + 1)
 
 static void clear_identity(struct wif_verdict *v);
 
@@ -64,6 +63,39 @@ bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size) {
   }
   out[o] = '\0';
   return true;
+}
+
+bool wif_auth_grant_encode(enum wif_authz type, const char *claim,
+                           const char *id, size_t id_len, char *out,
+                           size_t out_size) {
+  size_t o;
+
+  if (out == NULL || out_size == 0 ||
+      (type == WIF_AUTHZ_CLAIM) != (claim != NULL))
+    return false;
+  out[0] = '\0';
+  o = (size_t)snprintf(out, out_size, "%s:", wif_authz_name(type));
+  if (o >= out_size)
+    return false;
+  if (claim != NULL) {
+    for (const char *c = claim; *c != '\0'; c++) {
+      char one[8];
+
+      if (*c == ':')
+        (void)snprintf(one, sizeof(one), "\\x3a");
+      else if (!wif_auth_encode(c, 1, one, sizeof(one)))
+        return false;
+      if (o + strlen(one) + 1 > out_size)
+        return false;
+      memcpy(out + o, one, strlen(one) + 1);
+      o += strlen(one);
+    }
+    if (o + 2 > out_size)
+      return false;
+    out[o++] = ':';
+    out[o] = '\0';
+  }
+  return wif_auth_encode(id, id_len, out + o, out_size - o);
 }
 
 /*
@@ -423,6 +455,8 @@ static wif_rc fill_success(struct wif_verdict *out, const struct wif_result *r,
   out->subject_len = id->subject_len;
   out->grant_identifier = strdup(rule->identifier);
   out->map_file = strdup(map_file);
+  if (rule->claim != NULL && (out->grant_claim = strdup(rule->claim)) == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
   if (id->n_groups > 0)
     out->groups = calloc(id->n_groups, sizeof(*out->groups));
   if (out->issuer == NULL || out->subject == NULL ||
@@ -445,17 +479,23 @@ static wif_rc no_mapping(const struct wif_result *r, const char *account,
   char who[LOG_VALUE_MAX];
   const struct wif_identity *id = &r->identity;
 
-  if (r->provider->authorization == WIF_AUTHZ_USER) {
+  if (r->provider->authz_types == WIF_AUTHZ_BIT(WIF_AUTHZ_USER)) {
     log_value(id->subject, id->subject_len, who, sizeof(who));
     return wif_error_set(err, WIF_E_NO_MAPPING,
                          "no rule in %s grants account \"%s\" to user \"%s\" "
                          "of provider \"%s\"",
                          map_file, account, who, r->provider->name);
   }
+  if (r->provider->authz_types == WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP))
+    return wif_error_set(err, WIF_E_NO_MAPPING,
+                         "no rule in %s grants account \"%s\" to any of the "
+                         "%zu groups of this identity of provider \"%s\"",
+                         map_file, account, id->n_groups, r->provider->name);
+  log_value(id->subject, id->subject_len, who, sizeof(who));
   return wif_error_set(err, WIF_E_NO_MAPPING,
-                       "no rule in %s grants account \"%s\" to any of the %zu "
-                       "groups of this identity of provider \"%s\"",
-                       map_file, account, id->n_groups, r->provider->name);
+                       "no rule in %s grants account \"%s\" to user \"%s\", "
+                       "its %zu groups or its claims, of provider \"%s\"",
+                       map_file, account, who, id->n_groups, r->provider->name);
 }
 
 static void finish(const struct wif_auth_params *params, const char *account,
@@ -516,7 +556,7 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
   }
   if (rc != WIF_OK)
     goto out;
-  rc = wif_map_match(map, res.provider, &res.identity, account, &rule);
+  rc = wif_map_match(map, res.provider, &res.identity, account, &rule, &err);
   if (rc == WIF_E_NO_MAPPING)
     rc = no_mapping(&res, account, map->name, &err);
   if (rc != WIF_OK)
@@ -549,8 +589,10 @@ static void clear_identity(struct wif_verdict *v) {
     free(v->groups[i]);
   free(v->groups);
   free(v->grant_identifier);
+  free(v->grant_claim);
   free(v->map_file);
   v->issuer = v->subject = v->grant_identifier = v->map_file = NULL;
+  v->grant_claim = NULL;
   v->groups = NULL;
   v->subject_len = v->n_groups = 0;
   v->exp = 0;
@@ -572,21 +614,24 @@ static wif_rc parse_expires(const char *s, int64_t *out,
   return WIF_OK;
 }
 
-/* The rule of provider p, of type type, whose encoded identifier is id and
- * which lists account; NULL when none. */
-static const struct wif_map_rule *
-find_grant(const struct wif_map *map, const struct wif_provider *p,
-           enum wif_authz type, const char *id, const char *account) {
-  char enc[ENCODED_ID_MAX];
+/* The rule of provider p, of a type p still authorizes, whose encoded
+ * grant is `grant` and which lists account; NULL when none. */
+static const struct wif_map_rule *find_grant(const struct wif_map *map,
+                                             const struct wif_provider *p,
+                                             const char *grant,
+                                             const char *account) {
+  char enc[WIF_AUTH_GRANT_MAX];
 
   for (size_t i = 0; i < map->n_rules; i++) {
     const struct wif_map_rule *r = &map->rules[i];
 
-    if (strcmp(r->provider, p->name) != 0 || r->type != type ||
+    if (strcmp(r->provider, p->name) != 0 ||
+        (p->authz_types & WIF_AUTHZ_BIT(r->type)) == 0 ||
         !wif_map_rule_grants(r, account))
       continue;
-    if (wif_auth_encode(r->identifier, r->identifier_len, enc, sizeof(enc)) &&
-        strcmp(enc, id) == 0)
+    if (wif_auth_grant_encode(r->type, r->claim, r->identifier,
+                              r->identifier_len, enc, sizeof(enc)) &&
+        strcmp(enc, grant) == 0)
       return r;
   }
   return NULL;
@@ -601,7 +646,6 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
   const struct wif_provider *p;
   const struct wif_map_rule *rule;
   enum wif_authz type;
-  const char *id;
   int64_t exp = 0;
   struct wif_error err;
 
@@ -630,10 +674,11 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
   }
   if (strncmp(g->grant, "user:", 5) == 0) {
     type = WIF_AUTHZ_USER;
-    id = g->grant + 5;
   } else if (strncmp(g->grant, "group:", 6) == 0) {
     type = WIF_AUTHZ_GROUP;
-    id = g->grant + 6;
+  } else if (strncmp(g->grant, "claim:", 6) == 0 &&
+             strchr(g->grant + 6, ':') != NULL) {
+    type = WIF_AUTHZ_CLAIM;
   } else {
     rc = wif_error_set(&err, WIF_E_MALFORMED, "WIF_GRANT does not parse");
     goto out;
@@ -659,14 +704,12 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
                        exp, params->now);
     goto out;
   }
-  rule =
-      type == p->authorization ? find_grant(map, p, type, id, account) : NULL;
+  rule = find_grant(map, p, g->grant, account);
   if (rule == NULL) {
     rc = wif_error_set(&err, WIF_E_NO_MAPPING,
                        "no rule in %s grants account \"%s\" to this %s of "
                        "provider \"%s\" any more",
-                       map->name, account,
-                       type == WIF_AUTHZ_USER ? "user" : "group", p->name);
+                       map->name, account, wif_authz_name(type), p->name);
     goto out;
   }
   rc = check_account(params, account, &err);
@@ -675,8 +718,11 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
   out->issuer = strdup(p->issuer);
   out->grant_identifier = strdup(rule->identifier);
   out->map_file = strdup(map->name);
+  if (rule->claim != NULL)
+    out->grant_claim = strdup(rule->claim);
   if (out->issuer == NULL || out->grant_identifier == NULL ||
-      out->map_file == NULL) {
+      out->map_file == NULL ||
+      (rule->claim != NULL && out->grant_claim == NULL)) {
     rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
     goto out;
   }

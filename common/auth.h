@@ -66,6 +66,7 @@ struct wif_verdict {
   size_t n_groups;
   int64_t exp;
   enum wif_authz grant_type;
+  char *grant_claim;      /* type claim: the rule's claim; else NULL */
   char *grant_identifier; /* the map rule's identifier */
   char *map_file;         /* where the rule is */
   unsigned grant_line;
@@ -107,7 +108,7 @@ struct wif_auth_grant {
   const char *provider; /* WIF_PROVIDER */
   const char *issuer;   /* WIF_ISSUER */
   const char *expires;  /* WIF_EXPIRES, decimal seconds */
-  const char *grant;    /* WIF_GRANT: "user:ID" or "group:ID", encoded */
+  const char *grant;    /* WIF_GRANT: wif_auth_grant_encode's form */
 };
 
 /*
@@ -138,6 +139,17 @@ wif_rc wif_auth_reject(const struct wif_auth_params *params,
  * 4 * len + 1 always suffices; returns false when out is too small.
  */
 bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size);
+
+/*
+ * WIF_GRANT: "user:ID", "group:ID" or "claim:NAME:ID", ID and NAME in the
+ * wif_auth_encode form, NAME with ':' also as \x3a so that the last
+ * unescaped ':' ends it. One-to-one. WIF_AUTH_GRANT_MAX bytes always
+ * suffice for a rule the map accepts; false when out is too small.
+ */
+#define WIF_AUTH_GRANT_MAX (8 + 4 * 256 + 1 + 4 * 256 + 1)
+bool wif_auth_grant_encode(enum wif_authz type, const char *claim,
+                           const char *id, size_t id_len, char *out,
+                           size_t out_size);
 
 void wif_verdict_clear(struct wif_verdict *v);
 

@@ -1,7 +1,6 @@
 /* Registered and configured claim checks for one provider. */
 #include "claims.h"
 
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "glob.h"
 #include "log.h"
 
 /*
@@ -28,8 +28,13 @@
  *     U+009F): it reaches logs, terminals and PAM_USER-like places.
  *   - group names are opaque bytes (E15): they are compared exactly by the
  *     mapping and sanitised when logged, never split or interpreted.
- *   - a require line matches only a string claim; arrays (even of
- *     strings) are CLAIM_TYPE, so a bound claim has exactly one value.
+ *   - a require line or claim rule compares strings, booleans and
+ *     numbers by their text; an array matches when one element does, but
+ *     an array with any element that has no text (null, object, array) is
+ *     CLAIM_TYPE as a whole, like a malformed aud (E11).
+ *   - Entra's groups overage (_claim_names names the absent groups claim)
+ *     is refused with what to do, rather than read as "no groups": the
+ *     identity may well be in the group the rule names.
  */
 
 /* Untrusted values quoted in messages are sanitised and cut to this. */
@@ -264,24 +269,24 @@ static wif_rc check_times(const struct wif_json_doc *doc,
                          when, sat_sub(iat, now), skew);
   }
   if (p->max_token_age > 0) {
-    if (!has_iat)
-      return wif_error_set(err, WIF_E_CLAIM_MISSING,
-                           "token has no iat claim; provider \"%s\" needs "
-                           "it for max_token_age",
-                           provider_name(p));
-    /* Both already parsed, so these cannot fail; fall back to the values
-     * in hand rather than trusting an unchecked output. */
+    /* Already parsed, so these cannot fail; fall back to the values in
+     * hand rather than trusting an unchecked output. Without iat the
+     * lifetime left (exp - now) is what can be bounded. */
     v = wif_json_get(doc, root, "exp");
     if (v == NULL || !wif_json_numeric_date(v, true, &exp_up))
       exp_up = exp;
-    v = wif_json_get(doc, root, "iat");
-    if (v == NULL || !wif_json_numeric_date(v, false, &iat_down))
-      iat_down = iat;
+    iat_down = now;
+    if (has_iat) {
+      v = wif_json_get(doc, root, "iat");
+      if (v == NULL || !wif_json_numeric_date(v, false, &iat_down))
+        iat_down = iat;
+    }
     if (sat_sub(exp_up, iat_down) > p->max_token_age)
       return wif_error_set(
           err, WIF_E_LIFETIME,
-          "token lifetime exp - iat is %" PRId64
-          " s, more than max_token_age %" PRId64 " s of provider \"%s\"",
+          "token lifetime %s is %" PRId64 " s, more than max_token_age %" PRId64
+          " s of provider \"%s\"",
+          has_iat ? "exp - iat" : "exp - now (no iat)",
           sat_sub(exp_up, iat_down), p->max_token_age, provider_name(p));
   }
   id->exp = exp;
@@ -339,6 +344,33 @@ static wif_rc check_user(const struct wif_json_doc *doc,
   return WIF_OK;
 }
 
+/* True when the token says (Entra's `_claim_names`) that claim `name` was
+ * left out because it would not fit: the groups overage. */
+static bool overage(const struct wif_json_doc *doc, const struct wif_json *root,
+                    const char *name) {
+  const struct wif_json *names = wif_json_get(doc, root, "_claim_names");
+
+  if (name[0] == '/')
+    name++; /* "/groups" names the same top-level claim */
+  return names != NULL && names->type == WIF_JSON_OBJECT &&
+         wif_json_get(doc, names, name) != NULL;
+}
+
+bool wif_claims_overage(const struct wif_json_doc *doc, const char *claim) {
+  return doc != NULL && claim != NULL &&
+         overage(doc, wif_json_root(doc), claim);
+}
+
+static wif_rc overage_error(const char *name, struct wif_error *err) {
+  return wif_error_set(err, WIF_E_CLAIM_MISSING,
+                       "token has no \"%s\" claim because the identity is in "
+                       "too many groups for a token (Entra groups overage, "
+                       "_claim_names); pam_wif does not call Graph: use app "
+                       "roles (groups_claim = roles) or assign groups to "
+                       "the application",
+                       name);
+}
+
 static wif_rc check_groups(const struct wif_json_doc *doc,
                            const struct wif_json *root,
                            const struct wif_provider *p,
@@ -352,9 +384,14 @@ static wif_rc check_groups(const struct wif_json_doc *doc,
   wif_rc rc = WIF_E_INTERNAL;
 
   /* Groups are optional: user authorization never needs them, and group
-   * authorization then simply finds no match. */
-  if (v == NULL)
+   * authorization then simply finds no match, unless the token says they
+   * were left out (overage). */
+  if (v == NULL) {
+    if ((p->authz_types & WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP)) != 0 &&
+        overage(doc, root, name))
+      return overage_error(name, err);
     return WIF_OK;
+  }
   if (v->type != WIF_JSON_ARRAY) {
     rc = wif_error_set(err, WIF_E_CLAIM_TYPE,
                        "groups claim \"%s\" must be an array of strings, "
@@ -418,6 +455,110 @@ out:
   return rc;
 }
 
+/* The text of a string, boolean or number; false for anything else. */
+static bool scalar_text(const struct wif_json *v, const char **s, size_t *len) {
+  switch (v->type) {
+  case WIF_JSON_STRING:
+  case WIF_JSON_NUMBER:
+    *s = v->str;
+    *len = v->len;
+    return true;
+  case WIF_JSON_TRUE:
+    *s = "true";
+    *len = 4;
+    return true;
+  case WIF_JSON_FALSE:
+    *s = "false";
+    *len = 5;
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool text_matches(const char *want, const char *s, size_t len,
+                         bool glob) {
+  if (glob)
+    return wif_glob_match(want, strlen(want), s, len);
+  return strlen(want) == len && memcmp(want, s, len) == 0;
+}
+
+/* Each space-separated word of s; empty words (double spaces) are none. */
+static bool some_word_matches(const char *want, const char *s, size_t len,
+                              bool glob) {
+  size_t i = 0;
+
+  while (i < len) {
+    size_t start;
+
+    while (i < len && s[i] == ' ')
+      i++;
+    start = i;
+    while (i < len && s[i] != ' ')
+      i++;
+    if (i > start && text_matches(want, s + start, i - start, glob))
+      return true;
+  }
+  return false;
+}
+
+static bool is_space_delimited(const struct wif_provider *p,
+                               const char *claim) {
+  for (size_t i = 0; i < p->n_space_delimited; i++)
+    if (p->space_delimited[i] != NULL &&
+        strcmp(p->space_delimited[i], claim) == 0)
+      return true;
+  return false;
+}
+
+wif_rc wif_claims_match(const struct wif_json_doc *doc,
+                        const struct wif_provider *p, const char *claim,
+                        const char *want, bool glob, bool *out_match,
+                        struct wif_error *err) {
+  const struct wif_json *root, *v, *e;
+  const char *s;
+  size_t len, i = 0;
+  bool hit = false;
+
+  if (out_match != NULL)
+    *out_match = false;
+  if (doc == NULL || p == NULL || claim == NULL || want == NULL ||
+      out_match == NULL)
+    return wif_error_set(err, WIF_E_INTERNAL, "wif_claims_match: bad call");
+  root = wif_json_root(doc);
+  if ((v = lookup(doc, root, claim)) == NULL) {
+    if (overage(doc, root, claim))
+      return overage_error(claim, err);
+    return wif_error_set(err, WIF_E_CLAIM_MISSING, "token has no claim \"%s\"",
+                         claim);
+  }
+  if (scalar_text(v, &s, &len)) {
+    if (v->type == WIF_JSON_STRING && is_space_delimited(p, claim))
+      *out_match = some_word_matches(want, s, len, glob);
+    else
+      *out_match = text_matches(want, s, len, glob);
+    return WIF_OK;
+  }
+  if (v->type != WIF_JSON_ARRAY)
+    return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                         "claim \"%s\" is %s, which cannot be compared", claim,
+                         type_name(v->type));
+  /* Every element is checked first: a malformed list is not trusted in
+   * part (as aud, E11). */
+  for (e = wif_json_first(doc, v); e != NULL; e = wif_json_next(doc, v, e)) {
+    if (!scalar_text(e, &s, &len))
+      return wif_error_set(err, WIF_E_CLAIM_TYPE,
+                           "claim \"%s\" element %zu is %s, which cannot be "
+                           "compared",
+                           claim, i, type_name(e->type));
+    if (!hit && text_matches(want, s, len, glob))
+      hit = true;
+    i++;
+  }
+  *out_match = hit;
+  return WIF_OK;
+}
+
 static wif_rc check_requires(const struct wif_json_doc *doc,
                              const struct wif_json *root,
                              const struct wif_provider *p,
@@ -426,7 +567,9 @@ static wif_rc check_requires(const struct wif_json_doc *doc,
   const struct wif_json *v;
   const char *s;
   size_t len;
+  bool match = false;
   char q[QUOTE_MAX];
+  wif_rc rc;
 
   for (size_t i = 0; i < p->n_requires; i++) {
     r = &p->requires[i];
@@ -434,21 +577,27 @@ static wif_rc check_requires(const struct wif_json_doc *doc,
       return wif_error_set(err, WIF_E_INTERNAL,
                            "require line %zu of provider \"%s\" is incomplete",
                            i + 1, provider_name(p));
-    if ((v = lookup(doc, root, r->claim)) == NULL)
-      return wif_error_set(err, WIF_E_CLAIM_MISSING,
+    rc = wif_claims_match(doc, p, r->claim, r->pattern, true, &match, err);
+    if (rc == WIF_E_CLAIM_MISSING && !overage(doc, root, r->claim))
+      return wif_error_set(err, rc,
                            "token has no claim \"%s\" required by provider "
                            "\"%s\"",
                            r->claim, provider_name(p));
-    if (!wif_json_string(v, &s, &len))
-      return wif_error_set(err, WIF_E_CLAIM_TYPE,
-                           "claim \"%s\" required by provider \"%s\" must be "
-                           "a string, not %s",
-                           r->claim, provider_name(p), type_name(v->type));
-    /* The parser refuses \u0000, so s is exactly len bytes as a C string
-     * and fnmatch sees the whole value. Any fnmatch error counts as a
-     * mismatch. */
-    if (fnmatch(r->pattern, s, 0) != 0) {
-      wif_log_sanitize(s, len, q, sizeof(q));
+    if (rc == WIF_E_CLAIM_TYPE) {
+      char why[WIF_ERROR_MSG_MAX];
+
+      (void)snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
+      return wif_error_set(err, rc, "%s (required by provider \"%s\")", why,
+                           provider_name(p));
+    }
+    if (rc != WIF_OK)
+      return rc;
+    if (!match) {
+      v = lookup(doc, root, r->claim);
+      if (v != NULL && scalar_text(v, &s, &len))
+        wif_log_sanitize(s, len, q, sizeof(q));
+      else
+        (void)snprintf(q, sizeof(q), "%s", "(an array)");
       return wif_error_set(err, WIF_E_CLAIM_MISMATCH,
                            "claim \"%s\" value \"%s\" does not match \"%s\" "
                            "required by provider \"%s\"",
@@ -492,6 +641,7 @@ wif_rc wif_claims_check(const struct wif_json_doc *claims,
     goto out;
   if ((rc = check_requires(claims, root, p, err)) != WIF_OK)
     goto out;
+  id.claims = claims;
   *out = id;
   memset(&id, 0, sizeof(id));
   rc = WIF_OK;

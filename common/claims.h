@@ -2,6 +2,7 @@
 #ifndef WIF_CLAIMS_H
 #define WIF_CLAIMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
  * the groups array itself is owned (free with wif_identity_clear).
  */
 struct wif_identity {
+  const struct wif_json_doc *claims; /* the whole claims set (claim rules) */
   const char *issuer;
   const char *subject; /* the provider's user claim */
   size_t subject_len;
@@ -40,12 +42,16 @@ struct wif_identity {
  *   exp     required NumericDate; now < exp + skew EXPIRED
  *   nbf     optional; nbf <= now + skew            NOT_YET_VALID
  *   iat     optional; iat <= now + skew            IAT_INVALID
- *   exp - iat <= max_token_age (when set; iat required then) LIFETIME
+ *   exp - iat (exp - now without iat) <= max_token_age unless 0
+ *                                                  LIFETIME
  *   user claim: non-empty string, no longer than WIF_SUBJECT_LEN_MAX
  *                                                  SUB_INVALID
  *   groups claim: absent, or an array of at most WIF_GROUPS_MAX non-empty
  *           strings of at most WIF_GROUP_LEN_MAX bytes  CLAIM_TYPE/TOO_LARGE
- *   require lines: the claim is a string matching the glob CLAIM_MISMATCH
+ *   require lines: the claim matches the glob (wif_claims_match)
+ *                                                  CLAIM_MISMATCH
+ *   groups claim absent while _claim_names names it (Entra's groups
+ *           overage) and the provider authorizes by group CLAIM_MISSING
  *
  * An iss or aud that is missing or of the wrong type is a mismatch like any
  * other (ISS_MISMATCH, AUD_MISMATCH); a missing exp or user claim is
@@ -56,6 +62,33 @@ wif_rc wif_claims_check(const struct wif_json_doc *claims,
                         const struct wif_provider *p, int64_t clock_skew,
                         int64_t now, struct wif_identity *out,
                         struct wif_error *err);
+
+/*
+ * Compares the claim `claim` (a name or JSON pointer) of doc with `want`,
+ * as `require` lines (glob true: want is a glob, glob.h) and claim map
+ * rules (glob false: byte for byte) do:
+ *
+ *   string    the string; when p lists the claim in space_delimited, each
+ *             of its space-separated words (one matching word suffices)
+ *   boolean   "true" or "false"
+ *   number    its JSON text as written in the token ("1e3" is not "1000")
+ *   array     of strings, booleans and numbers: when any element matches
+ *             (elements are not split into words)
+ *
+ * WIF_OK with *out_match set; WIF_E_CLAIM_MISSING when the claim is absent
+ * (the message says so and, for Entra's overage, what to do instead);
+ * WIF_E_CLAIM_TYPE for null, an object, or an array holding null, an
+ * object or an array: such a value is never a match. Messages name the
+ * claim; who asked (require, map rule) is the caller's to add.
+ */
+wif_rc wif_claims_match(const struct wif_json_doc *doc,
+                        const struct wif_provider *p, const char *claim,
+                        const char *want, bool glob, bool *out_match,
+                        struct wif_error *err);
+
+/* True when doc's `_claim_names` names `claim` (a name, or a pointer to a
+ * top-level claim): Entra left it out as too large (groups overage). */
+bool wif_claims_overage(const struct wif_json_doc *doc, const char *claim);
 
 /* Frees what the identity owns and zeroes it; NULL does nothing. */
 void wif_identity_clear(struct wif_identity *id);

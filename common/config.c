@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config_int.h"
+#include "glob.h"
 #include "text.h"
 
 #define NAME_MAX_LEN 64
@@ -44,7 +44,8 @@ enum key_id {
   K_CA_FILE,
   K_REQUIRE,
   K_MAX_TOKEN_AGE,
-  K_ONE_TIME
+  K_ONE_TIME,
+  K_SPACE_DELIMITED
 };
 
 enum key_kind {
@@ -69,7 +70,7 @@ static const struct key_def keys[] = {
     {"https_proxy", K_HTTPS_PROXY, false, KIND_SCALAR},
     {"issuer", K_ISSUER, true, KIND_SCALAR},
     {"audience", K_AUDIENCE, true, KIND_LIST},
-    {"authorization", K_AUTHORIZATION, true, KIND_SCALAR},
+    {"authorization", K_AUTHORIZATION, true, KIND_LIST},
     {"user_claim", K_USER_CLAIM, true, KIND_SCALAR},
     {"groups_claim", K_GROUPS_CLAIM, true, KIND_SCALAR},
     {"algorithms", K_ALGORITHMS, true, KIND_LIST},
@@ -79,7 +80,20 @@ static const struct key_def keys[] = {
     {"require", K_REQUIRE, true, KIND_REPEAT},
     {"max_token_age", K_MAX_TOKEN_AGE, true, KIND_SCALAR},
     {"one_time", K_ONE_TIME, true, KIND_SCALAR},
+    {"space_delimited", K_SPACE_DELIMITED, true, KIND_LIST},
 };
+
+const char *wif_authz_name(enum wif_authz t) {
+  switch (t) {
+  case WIF_AUTHZ_USER:
+    return "user";
+  case WIF_AUTHZ_GROUP:
+    return "group";
+  case WIF_AUTHZ_CLAIM:
+    return "claim";
+  }
+  return "unknown";
+}
 
 static struct config_priv *priv(struct wif_config *cfg) {
   return (struct config_priv *)cfg;
@@ -102,6 +116,7 @@ static void provider_clear(struct wif_provider *p) {
   free(p->jwks_uri);
   free(p->jwks_file);
   free(p->ca_file);
+  free_list(p->space_delimited, p->n_space_delimited);
   for (size_t i = 0; i < p->n_requires; i++) {
     free(p->requires[i].claim);
     free(p->requires[i].pattern);
@@ -245,11 +260,14 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   }
   p = &cfg->providers[cfg->n_providers];
   memset(p, 0, sizeof(*p));
-  p->authorization = WIF_AUTHZ_USER;
+  p->authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
   p->algorithms = WIF_ALG_SET_DEFAULT;
+  p->max_token_age = WIF_MAX_TOKEN_AGE_DEFAULT + cfg->clock_skew;
   if ((p->name = strdup(name)) == NULL ||
       (p->user_claim = strdup("sub")) == NULL ||
-      (p->groups_claim = strdup("groups")) == NULL) {
+      (p->groups_claim = strdup("groups")) == NULL ||
+      list_add(&p->space_delimited, &p->n_space_delimited, "scope", 5) !=
+          WIF_OK) {
     provider_clear(p);
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
@@ -302,6 +320,10 @@ static bool valid_claim(const char *s, size_t len) {
   return true;
 }
 
+bool wif_config_claim_valid(const char *s, size_t len) {
+  return s != NULL && valid_claim(s, len);
+}
+
 static wif_rc set_string(char **dst, const char *value, struct wif_error *err) {
   char *copy = strdup(value);
 
@@ -332,6 +354,39 @@ static wif_rc set_https(char **dst, const char *key, const char *value,
                          "%s must be an https:// URL, not \"%s\"", key,
                          wif_text_quote(value, qb, sizeof(qb)));
   return set_string(dst, value, err);
+}
+
+/*
+ * An issuer is an https:// URL, or (Google's accounts.google.com,
+ * Kubernetes' rke) any name without blanks or control characters: such a
+ * provider must then name its keys (jwks_uri or jwks_file), checked by
+ * wif_config_finish, since discovery needs a URL. Anything starting like
+ * an http(s) URL must be a valid https one: http:// is a mistake (J1).
+ */
+static bool issuer_is_name(const char *s) {
+  if (s[0] == '\0' || wif_text_ncasecmp(s, "http://", 7) == 0 ||
+      wif_text_ncasecmp(s, "https://", 8) == 0)
+    return false;
+  for (const char *c = s; *c != '\0'; c++)
+    if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f)
+      return false;
+  return true;
+}
+
+static wif_rc set_issuer(char **dst, const char *value, struct wif_error *err) {
+  char qb[WIF_TEXT_QUOTE_MAX + 4];
+
+  if (valid_url(value, "https://") || issuer_is_name(value))
+    return set_string(dst, value, err);
+  if (wif_text_ncasecmp(value, "http", 4) == 0)
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "issuer must be an https:// URL, not \"%s\"",
+                         wif_text_quote(value, qb, sizeof(qb)));
+  return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "issuer must be an https:// URL or, with jwks_uri or "
+                       "jwks_file, a name without blanks or control "
+                       "characters, not \"%s\"",
+                       wif_text_quote(value, qb, sizeof(qb)));
 }
 
 static wif_rc set_claim(char **dst, const char *key, const char *value,
@@ -410,6 +465,13 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
   }
   if (first && k->id == K_ALGORITHMS)
     p->algorithms = 0;
+  if (first && k->id == K_AUTHORIZATION)
+    p->authz_types = 0;
+  if (first && k->id == K_SPACE_DELIMITED) {
+    free_list(p->space_delimited, p->n_space_delimited);
+    p->space_delimited = NULL;
+    p->n_space_delimited = 0;
+  }
   for (;;) {
     size_t len;
     wif_rc rc;
@@ -428,8 +490,8 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
       enum wif_alg alg;
 
       if (!wif_alg_from_name(s, len, &alg)) {
-        if (strcasecmp(item, "none") == 0 ||
-            (len > 2 && strncasecmp(item, "HS", 2) == 0))
+        if (wif_text_ncasecmp(item, "none", 5) == 0 ||
+            (len > 2 && wif_text_ncasecmp(item, "HS", 2) == 0))
           return wif_error_set(err, WIF_E_CONFIG_INVALID,
                                "algorithm \"%s\" is never allowed",
                                wif_text_quote(item, qb, sizeof(qb)));
@@ -441,15 +503,38 @@ static wif_rc set_list(struct wif_config *cfg, struct wif_provider *p,
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in algorithms", item);
       p->algorithms |= WIF_ALG_BIT(alg);
-    } else {
-      char ***list = k->id == K_AUDIENCE ? &p->audiences : &cfg->log_claims;
-      size_t *n = k->id == K_AUDIENCE ? &p->n_audiences : &cfg->n_log_claims;
+    } else if (k->id == K_AUTHORIZATION) {
+      enum wif_authz t;
 
-      if (k->id == K_LOG_CLAIMS && !valid_claim(s, len))
+      if (len == 4 && memcmp(s, "user", 4) == 0)
+        t = WIF_AUTHZ_USER;
+      else if (len == 5 && memcmp(s, "group", 5) == 0)
+        t = WIF_AUTHZ_GROUP;
+      else if (len == 5 && memcmp(s, "claim", 5) == 0)
+        t = WIF_AUTHZ_CLAIM;
+      else
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                             "log_claims must be a claim name or a JSON "
-                             "pointer, not \"%s\"",
+                             "authorization lists \"user\", \"group\" or "
+                             "\"claim\", not \"%s\"",
                              wif_text_quote(item, qb, sizeof(qb)));
+      if ((p->authz_types & WIF_AUTHZ_BIT(t)) != 0)
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "\"%s\" is listed twice in authorization", item);
+      p->authz_types |= WIF_AUTHZ_BIT(t);
+    } else {
+      char ***list = k->id == K_AUDIENCE          ? &p->audiences
+                     : k->id == K_SPACE_DELIMITED ? &p->space_delimited
+                                                  : &cfg->log_claims;
+      size_t *n = k->id == K_AUDIENCE          ? &p->n_audiences
+                  : k->id == K_SPACE_DELIMITED ? &p->n_space_delimited
+                                               : &cfg->n_log_claims;
+
+      if ((k->id == K_LOG_CLAIMS || k->id == K_SPACE_DELIMITED) &&
+          !valid_claim(s, len))
+        return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                             "%s must be a claim name or a JSON "
+                             "pointer, not \"%s\"",
+                             k->name, wif_text_quote(item, qb, sizeof(qb)));
       if (list_has(*list, *n, s, len))
         return wif_error_set(err, WIF_E_CONFIG_INVALID,
                              "\"%s\" is listed twice in %s",
@@ -489,6 +574,7 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
   char *eq;
   const char *claim;
   const char *pattern;
+  const char *why = "";
   struct wif_require *nr;
   struct wif_require r = {NULL, NULL};
 
@@ -512,6 +598,12 @@ static wif_rc add_require(struct wif_provider *p, const char *value,
                        "require must name a claim or a JSON pointer, not "
                        "\"%s\"",
                        wif_text_quote(claim, qb, sizeof(qb)));
+    goto out;
+  }
+  if (!wif_glob_valid(pattern, strlen(pattern), &why)) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "require glob \"%s\" is malformed: %s",
+                       wif_text_quote(pattern, qb, sizeof(qb)), why);
     goto out;
   }
   if (p->n_requires >= WIF_LIST_MAX) {
@@ -565,22 +657,13 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_LOG_CLAIMS:
   case K_AUDIENCE:
   case K_ALGORITHMS:
+  case K_AUTHORIZATION:
+  case K_SPACE_DELIMITED:
     return set_list(cfg, p, k, value, first, err);
   case K_ISSUER:
-    return set_https(&p->issuer, k->name, value, err);
+    return set_issuer(&p->issuer, value, err);
   case K_JWKS_URI:
     return set_https(&p->jwks_uri, k->name, value, err);
-  case K_AUTHORIZATION:
-    if (strcmp(value, "user") == 0)
-      p->authorization = WIF_AUTHZ_USER;
-    else if (strcmp(value, "group") == 0)
-      p->authorization = WIF_AUTHZ_GROUP;
-    else
-      return wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "authorization must be \"user\" or \"group\", not "
-                           "\"%s\"",
-                           wif_text_quote(value, qb, sizeof(qb)));
-    return WIF_OK;
   case K_USER_CLAIM:
     return set_claim(&p->user_claim, k->name, value, err);
   case K_GROUPS_CLAIM:
@@ -592,7 +675,17 @@ static wif_rc apply(struct wif_config *cfg, struct wif_provider *p,
   case K_REQUIRE:
     return add_require(p, value, err);
   case K_MAX_TOKEN_AGE:
-    return set_int(&p->max_token_age, k->name, value, 60, 31536000, err);
+    /* 0 lifts the default cap, and only when written out. */
+    if (strcmp(value, "0") == 0) {
+      p->max_token_age = 0;
+      return WIF_OK;
+    }
+    if (set_int(&p->max_token_age, k->name, value, 60, 31536000, err) == WIF_OK)
+      return WIF_OK;
+    return wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "max_token_age must be 0 (no limit) or a number "
+                         "from 60 to 31536000, not \"%s\"",
+                         wif_text_quote(value, qb, sizeof(qb)));
   case K_ONE_TIME:
     /* A provider-scope key always comes with its provider. */
     if (p == NULL)
@@ -663,16 +756,31 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
   }
   for (size_t i = 0; i < cfg->n_providers; i++) {
     p = &cfg->providers[i];
+    /* clock_skew may come after the provider in the file. */
+    if ((priv(cfg)->provider_set[i] & (UINT32_C(1) << K_MAX_TOKEN_AGE)) == 0)
+      cfg->providers[i].max_token_age =
+          WIF_MAX_TOKEN_AGE_DEFAULT + cfg->clock_skew;
     if (p->issuer == NULL) {
       rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "[provider %s] has no issuer", p->name);
       goto out;
     }
     /* Checked again: wifctl may fill a provider without wif_config_set. */
-    if (!valid_url(p->issuer, "https://")) {
-      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                         "[provider %s] issuer must be an https:// URL",
-                         p->name);
+    if (!valid_url(p->issuer, "https://") &&
+        (!issuer_is_name(p->issuer) ||
+         (p->jwks_uri == NULL && p->jwks_file == NULL))) {
+      char qb[WIF_TEXT_QUOTE_MAX + 4];
+
+      if (issuer_is_name(p->issuer))
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "[provider %s] issuer \"%s\" is not an https:// "
+                           "URL: discovery needs one, so set jwks_uri or "
+                           "jwks_file",
+                           p->name, wif_text_quote(p->issuer, qb, sizeof(qb)));
+      else
+        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                           "[provider %s] issuer must be an https:// URL",
+                           p->name);
       goto out;
     }
     if (p->jwks_uri != NULL && !valid_url(p->jwks_uri, "https://")) {

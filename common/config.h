@@ -17,11 +17,27 @@
 #define WIF_CONFIG_LINE_MAX 4096
 #define WIF_PROVIDERS_MAX 64
 #define WIF_LIST_MAX 32 /* audiences, log_claims, require lines */
+/* max_token_age unless set: a day and an hour, so that Azure managed
+ * identity tokens (24 h, iat set a few minutes early) and Auth0's 24 h
+ * default pass while month-long or never-expiring tokens do not.
+ * clock_skew is added to it. */
+#define WIF_MAX_TOKEN_AGE_DEFAULT 90000
 
-enum wif_authz { WIF_AUTHZ_USER, WIF_AUTHZ_GROUP };
+/* Map rule types: `user` (the user claim), `group` (an element of the
+ * groups claim), `claim:NAME` (any claim, by name or JSON pointer). */
+enum wif_authz { WIF_AUTHZ_USER, WIF_AUTHZ_GROUP, WIF_AUTHZ_CLAIM };
+#define WIF_AUTHZ_BIT(t) (1u << (unsigned)(t))
+
+/* "user", "group" or "claim". */
+const char *wif_authz_name(enum wif_authz t);
+
+/* True for a claim name (no blank, control character, comma or quote) or
+ * an RFC 6901 JSON pointer with non-empty segments, of 1..256 bytes: what
+ * user_claim, groups_claim, require, space_delimited and map rules take. */
+bool wif_config_claim_valid(const char *s, size_t len);
 
 /* A `require = CLAIM = GLOB` line: the claim (a name or JSON pointer) must
- * be a string matching the shell glob (fnmatch, no flags). */
+ * match the glob (glob.h: `*` and `?` never match `/`, `**` does). */
 struct wif_require {
   char *claim;
   char *pattern;
@@ -30,19 +46,30 @@ struct wif_require {
 /* A [provider NAME] section. Every string is owned by the config. */
 struct wif_provider {
   char *name;
-  char *issuer;     /* required; exact match with iss */
+  char *issuer;     /* required; exact match with iss; an https URL, or a name
+                       when jwks_uri or jwks_file is set */
   char **audiences; /* required, at least one */
   size_t n_audiences;
-  enum wif_authz authorization; /* default user */
-  char *user_claim;             /* default "sub" */
-  char *groups_claim;           /* default "groups" */
-  wif_alg_set algorithms;       /* default RS256 */
-  char *jwks_uri;               /* NULL: from discovery */
-  char *jwks_file;              /* NULL: over HTTPS */
-  char *ca_file;                /* NULL: system trust store */
+  unsigned authz_types;   /* `authorization`: WIF_AUTHZ_BIT()s the map lines
+                             of this provider may use; default user */
+  char *user_claim;       /* default "sub" */
+  char *groups_claim;     /* default "groups" */
+  wif_alg_set algorithms; /* default RS256 */
+  char *jwks_uri;         /* NULL: from discovery */
+  char *jwks_file;        /* NULL: over HTTPS */
+  char *ca_file;          /* NULL: system trust store */
   struct wif_require *requires;
   size_t n_requires;
-  int64_t max_token_age; /* seconds; 0: no limit */
+  /* Seconds: exp - iat (exp - now without iat) may not exceed it. Unless
+   * set, WIF_MAX_TOKEN_AGE_DEFAULT + clock_skew (filled in by
+   * wif_config_add_provider and again by wif_config_finish); 0, only when
+   * written, is no limit. */
+  int64_t max_token_age;
+  /* String claims that are sets of space-separated words (RFC 8693
+   * section 4.2): `require` and claim rules match each word. Default
+   * "scope"; names compare exactly with the name a rule uses. */
+  char **space_delimited;
+  size_t n_space_delimited;
   /* A token's jti is accepted once on this host (replay.h). */
   bool one_time;
   unsigned line; /* where the section starts, for messages */

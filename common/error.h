@@ -17,7 +17,7 @@ typedef enum {
   WIF_E_ALG_NOT_ALLOWED,   /* alg not allowed for this provider or key */
   WIF_E_UNSUPPORTED,       /* JWE, nested JWT, zip */
   WIF_E_UNSUPPORTED_CRIT,  /* crit or b64 header parameters */
-  WIF_E_TYP_MISMATCH,      /* typ is not JWT or at+jwt */
+  WIF_E_TYP_MISMATCH,      /* typ is not JWT, at+jwt or JOSE */
   WIF_E_KEY_NOT_FOUND,     /* no key for this kid */
   WIF_E_KEY_REJECTED,      /* a JWK breaks key policy */
   WIF_E_JWKS_INVALID,      /* a key set is unusable as a whole */

@@ -632,34 +632,100 @@ bool wif_json_int64(const struct wif_json *v, int64_t *out) {
   return true;
 }
 
-#define NUMERIC_DATE_MAX 9007199254740992.0 /* 2^53 */
+#define NUMERIC_DATE_MAX INT64_C(9007199254740992) /* 2^53 */
+
+/*
+ * A non-integer literal (the grammar has been checked: -?digits[.digits]
+ * [eE[+-]digits]) rounded to an integer exactly, with no floating point
+ * and so no locale (strtod reads the decimal point from LC_NUMERIC: under
+ * de_DE "1.5" stops at the '.'). The digits are read as one string of
+ * significant digits with the decimal point `point` places from its start;
+ * the integer part is the first `point` of them, and any non-zero digit
+ * after that is a fraction. False beyond 2^53 in magnitude.
+ */
+static bool round_literal(const char *s, size_t len, bool round_up,
+                          int64_t *out) {
+  size_t i = 0;
+  int64_t point = 0, exp = 0, mag = 0;
+  bool negative = false, fraction = false, exp_negative = false, seen = false;
+  char digits[64]; /* the first significant digits; more are only checked
+                      for being zero */
+  size_t kept = 0;
+
+  if (i < len && s[i] == '-') {
+    negative = true;
+    i++;
+  }
+  /* Integer and fraction digits, leading zeros dropped. */
+  for (bool in_fraction = false; i < len; i++) {
+    char c = s[i];
+
+    if (c == '.' && !in_fraction) {
+      in_fraction = true;
+      continue;
+    }
+    if (c < '0' || c > '9')
+      break;
+    if (!seen && c == '0') {
+      if (in_fraction)
+        point--; /* 0.05: the first significant digit is two places on */
+      continue;
+    }
+    seen = true;
+    if (kept < sizeof(digits))
+      digits[kept++] = c;
+    else if (c != '0')
+      fraction = true; /* beyond 64 significant digits: only its
+                          non-zeroness can matter, see below */
+    if (!in_fraction)
+      point++;
+  }
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+      exp_negative = s[i++] == '-';
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+      if (exp < 100000) /* saturates far beyond any useful exponent */
+        exp = exp * 10 + (s[i] - '0');
+  }
+  if (i != len)
+    return false;
+  point += exp_negative ? -exp : exp;
+  if (!seen) {
+    *out = 0;
+    return true;
+  }
+  /* 2^53 has 16 digits: an integer part of 17 or more is out of range. */
+  if (point > 16)
+    return false;
+  for (int64_t k = 0; k < point; k++)
+    mag = mag * 10 + ((size_t)k < kept ? digits[k] - '0' : 0);
+  for (size_t k = point > 0 ? (size_t)point : 0; k < kept; k++)
+    if (digits[k] != '0')
+      fraction = true;
+  if (mag > NUMERIC_DATE_MAX || (mag == NUMERIC_DATE_MAX && fraction))
+    return false;
+  /* Toward minus infinity (exp) or plus infinity (nbf, iat). */
+  if (fraction && (round_up != negative))
+    mag++;
+  *out = negative ? -mag : mag;
+  return true;
+}
 
 bool wif_json_numeric_date(const struct wif_json *v, bool round_up,
                            int64_t *out) {
-  char *end;
-  double d;
   int64_t t;
 
   if (v == NULL || v->type != WIF_JSON_NUMBER)
     return false;
   if (is_integer_literal(v)) {
-    if (!wif_json_int64(v, &t) || t > (int64_t)NUMERIC_DATE_MAX ||
-        t < -(int64_t)NUMERIC_DATE_MAX)
+    if (!wif_json_int64(v, &t) || t > NUMERIC_DATE_MAX || t < -NUMERIC_DATE_MAX)
       return false;
     *out = t;
     return true;
   }
-  errno = 0;
-  d = strtod(v->str, &end);
-  /* The range check also rejects NaN: every comparison with it fails. */
-  if (errno != 0 || end != v->str + v->len ||
-      !(d >= -NUMERIC_DATE_MAX && d <= NUMERIC_DATE_MAX))
+  if (!round_literal(v->str, v->len, round_up, &t))
     return false;
-  t = (int64_t)d; /* truncates toward zero */
-  if (round_up && (double)t < d)
-    t++;
-  else if (!round_up && (double)t > d)
-    t--;
   *out = t;
   return true;
 }

@@ -109,10 +109,10 @@ bool wif_json_string(const struct wif_json *v, const char **s, size_t *len);
 bool wif_json_int64(const struct wif_json *v, int64_t *out);
 
 /*
- * Number as a NumericDate (RFC 7519 section 2): integers exactly, other
- * literals through strtod. Non-integers are rounded down when round_up is
- * false (exp) and up when it is true (nbf, iat). False when not a number or
- * outside [-2^53, 2^53].
+ * Number as a NumericDate (RFC 7519 section 2): every literal is read
+ * exactly, in decimal, without floating point or the locale. Non-integers
+ * are rounded down when round_up is false (exp) and up when it is true
+ * (nbf, iat). False when not a number or outside [-2^53, 2^53].
  */
 bool wif_json_numeric_date(const struct wif_json *v, bool round_up,
                            int64_t *out);

@@ -3,11 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "b64url.h"
+#include "text.h"
 
 /* The struct and every buffer it points to live in one allocation of
  * `size` bytes, wiped as a whole on free. */
@@ -17,14 +17,15 @@ struct jwt_block {
   unsigned char data[];
 };
 
-/* RFC 7515 section 4.1.9: media types compare case-insensitively and the
- * "application/" prefix may be left out. */
+/* RFC 7515 section 4.1.9: media types compare case-insensitively (ASCII
+ * only, whatever the locale) and the "application/" prefix may be left
+ * out. */
 static bool media_type_is(const char *value, const char *want) {
   static const char prefix[] = "application/";
 
-  if (strncasecmp(value, prefix, sizeof(prefix) - 1) == 0)
+  if (wif_text_ncasecmp(value, prefix, sizeof(prefix) - 1) == 0)
     value += sizeof(prefix) - 1;
-  return strcasecmp(value, want) == 0;
+  return wif_text_ncasecmp(value, want, strlen(want) + 1) == 0;
 }
 
 static wif_rc check_header(struct wif_jwt *jwt, struct wif_error *err) {
@@ -87,9 +88,11 @@ static wif_rc check_header(struct wif_jwt *jwt, struct wif_error *err) {
     if (!wif_json_string(v, &s, NULL))
       return wif_error_set(err, WIF_E_MALFORMED,
                            "the token header's typ is not a string");
-    if (!media_type_is(s, "JWT") && !media_type_is(s, "at+jwt"))
+    /* JOSE: SPIFFE JWT-SVIDs (the JWS compact serialization's own type). */
+    if (!media_type_is(s, "JWT") && !media_type_is(s, "at+jwt") &&
+        !media_type_is(s, "JOSE"))
       return wif_error_set(err, WIF_E_TYP_MISMATCH,
-                           "the token type is not JWT or at+jwt");
+                           "the token type is not JWT, at+jwt or JOSE");
   }
   return WIF_OK;
 }

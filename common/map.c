@@ -2,9 +2,11 @@
 #include "map.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims.h"
 #include "file.h"
 #include "text.h"
 
@@ -32,6 +34,7 @@ bool wif_map_account_valid(const char *name) {
 
 static void rule_clear(struct wif_map_rule *r) {
   free(r->provider);
+  free(r->claim);
   free(r->identifier);
   for (size_t i = 0; i < r->n_accounts; i++)
     free(r->accounts[i]);
@@ -152,27 +155,49 @@ static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
     r.type = WIF_AUTHZ_USER;
   } else if (strcmp(type, "group") == 0) {
     r.type = WIF_AUTHZ_GROUP;
+  } else if (strncmp(type, "claim:", 6) == 0) {
+    r.type = WIF_AUTHZ_CLAIM;
+    if (!wif_config_claim_valid(type + 6, strlen(type + 6))) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "type \"%s\" must name a claim or a JSON pointer "
+                         "after \"claim:\"",
+                         wif_text_quote(type, qb, sizeof(qb)));
+      goto out;
+    }
   } else {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                       "unknown type \"%s\" (expected user or group)",
+                       "unknown type \"%s\" (expected user, group or "
+                       "claim:NAME)",
                        wif_text_quote(type, qb, sizeof(qb)));
     goto out;
   }
-  if (r.type != p->authorization) {
-    rc = wif_error_set(
-        err, WIF_E_CONFIG_INVALID,
-        "type %s does not match provider \"%s\", whose authorization is %s",
-        type, p->name, p->authorization == WIF_AUTHZ_USER ? "user" : "group");
+  if ((p->authz_types & WIF_AUTHZ_BIT(r.type)) == 0) {
+    char list[32] = "";
+
+    for (unsigned t = WIF_AUTHZ_USER; t <= WIF_AUTHZ_CLAIM; t++)
+      if ((p->authz_types & WIF_AUTHZ_BIT(t)) != 0)
+        (void)snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                       list[0] != '\0' ? " " : "",
+                       wif_authz_name((enum wif_authz)t));
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "type %s is not in the authorization of provider "
+                       "\"%s\" (%s)",
+                       wif_authz_name(r.type), p->name, list);
     goto out;
   }
   r.identifier_len = strlen(identifier);
   /* Longer than any user claim or group the core accepts: it could never
-   * match, so it is a mistake worth reporting. */
+   * match, so it is a mistake worth reporting. Claim values are held to
+   * the group limit. */
   if (r.identifier_len >
       (r.type == WIF_AUTHZ_USER ? WIF_SUBJECT_LEN_MAX : WIF_GROUP_LEN_MAX)) {
     rc = wif_error_set(
         err, WIF_E_CONFIG_INVALID, "identifier longer than %d bytes",
         r.type == WIF_AUTHZ_USER ? WIF_SUBJECT_LEN_MAX : WIF_GROUP_LEN_MAX);
+    goto out;
+  }
+  if (r.type == WIF_AUTHZ_CLAIM && (r.claim = strdup(type + 6)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
   }
   if (accounts == NULL) {
@@ -297,23 +322,47 @@ static bool same_bytes(const struct wif_map_rule *r, const char *s,
 
 wif_rc wif_map_match(const struct wif_map *map, const struct wif_provider *p,
                      const struct wif_identity *id, const char *account,
-                     const struct wif_map_rule **out_rule) {
+                     const struct wif_map_rule **out_rule,
+                     struct wif_error *err) {
+  wif_rc rc = WIF_E_NO_MAPPING;
+  struct wif_error why;
+
   if (out_rule != NULL)
     *out_rule = NULL;
+  wif_error_clear(&why);
   if (map == NULL || p == NULL || id == NULL || account == NULL)
-    return WIF_E_INTERNAL;
+    return wif_error_set(err, WIF_E_INTERNAL, "wif_map_match: bad call");
   for (size_t i = 0; i < map->n_rules; i++) {
     const struct wif_map_rule *r = &map->rules[i];
     bool hit = false;
 
-    if (strcmp(r->provider, p->name) != 0 || r->type != p->authorization ||
+    if (strcmp(r->provider, p->name) != 0 ||
+        (p->authz_types & WIF_AUTHZ_BIT(r->type)) == 0 ||
         !wif_map_rule_grants(r, account))
       continue;
     if (r->type == WIF_AUTHZ_USER) {
       hit = same_bytes(r, id->subject, id->subject_len);
-    } else {
+    } else if (r->type == WIF_AUTHZ_GROUP) {
       for (size_t g = 0; !hit && id->groups != NULL && g < id->n_groups; g++)
         hit = same_bytes(r, id->groups[g], strlen(id->groups[g]));
+    } else if (id->claims != NULL) {
+      struct wif_error e;
+      wif_rc m = wif_claims_match(id->claims, p, r->claim, r->identifier, false,
+                                  &hit, &e);
+
+      /* A value that cannot be compared is never a match; another line
+       * may still grant, else it is the reason given. An absent claim is
+       * simply no match, except for Entra's overage, which says what to
+       * do. */
+      if (m != WIF_OK)
+        hit = false;
+      if (rc == WIF_E_NO_MAPPING &&
+          (m == WIF_E_CLAIM_TYPE ||
+           (m == WIF_E_CLAIM_MISSING &&
+            wif_claims_overage(id->claims, r->claim)))) {
+        rc = m;
+        (void)wif_error_set(&why, m, "%s:%u: %s", map->name, r->line, e.msg);
+      }
     }
     if (hit) {
       if (out_rule != NULL)
@@ -321,5 +370,7 @@ wif_rc wif_map_match(const struct wif_map *map, const struct wif_provider *p,
       return WIF_OK;
     }
   }
+  if (rc != WIF_E_NO_MAPPING)
+    return wif_error_set(err, rc, "%s", why.msg);
   return WIF_E_NO_MAPPING;
 }

@@ -18,12 +18,16 @@
 /*
  * One line: `provider type identifier account[,account...]`. Every string
  * is owned by the map. The identifier is compared byte for byte with the
- * user claim (type user) or with each element of the groups claim (type
- * group); there is no globbing, no case folding, no normalisation.
+ * user claim (type user), with each element of the groups claim (type
+ * group), or with the claim a `claim:NAME` rule names, as
+ * wif_claims_match compares (booleans as true/false, numbers as their
+ * JSON text, any element of an array, words of a space_delimited claim);
+ * there is no globbing, no case folding, no normalisation.
  */
 struct wif_map_rule {
   char *provider; /* the provider section's name */
   enum wif_authz type;
+  char *claim; /* type claim: the claim name or JSON pointer; else NULL */
   char *identifier;
   size_t identifier_len;
   char **accounts;
@@ -40,7 +44,7 @@ struct wif_map {
 /*
  * Parses map text already in memory against cfg (borrowed, only read
  * during the call): every provider named must exist in cfg, and each
- * line's type must equal that provider's `authorization`. `name` prefixes
+ * line's type must be one its provider's `authorization` lists. `name` prefixes
  * messages: `name:12: unknown provider "azure-prd"`. Lines are split on
  * blanks; `#` at the start of a line or after a blank starts a comment;
  * one trailing CR is dropped. NUL bytes, control characters, invalid UTF-8
@@ -80,13 +84,18 @@ bool wif_map_account_valid(const char *name);
 bool wif_map_rule_grants(const struct wif_map_rule *rule, const char *account);
 
 /*
- * The first rule of provider p that grants `account` to identity id: a
- * user rule whose identifier equals id->subject, or a group rule whose
- * identifier equals one of id->groups. *out_rule (may be NULL) borrows
- * the rule from map. WIF_OK, or WIF_E_NO_MAPPING when no line grants it.
+ * The first rule of provider p, of a type p's authorization lists, that
+ * grants `account` to identity id: a user rule whose identifier equals
+ * id->subject, a group rule whose identifier equals one of id->groups, or
+ * a claim rule whose claim (in id->claims) matches its identifier.
+ * *out_rule (may be NULL) borrows the rule from map. WIF_OK, or, when no
+ * line grants it: WIF_E_CLAIM_TYPE or WIF_E_CLAIM_MISSING (Entra's
+ * overage) when a claim rule for this account could not be compared,
+ * else WIF_E_NO_MAPPING; err (may be NULL) says why for the first two.
  */
 wif_rc wif_map_match(const struct wif_map *map, const struct wif_provider *p,
                      const struct wif_identity *id, const char *account,
-                     const struct wif_map_rule **out_rule);
+                     const struct wif_map_rule **out_rule,
+                     struct wif_error *err);
 
 #endif

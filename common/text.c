@@ -96,3 +96,18 @@ void wif_text_prefix_error(struct wif_error *err, const char *name,
   else
     (void)wif_error_set(err, err->rc, "%s: %s", name, msg);
 }
+
+static unsigned char ascii_lower(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+int wif_text_ncasecmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char x = ascii_lower((unsigned char)a[i]);
+    unsigned char y = ascii_lower((unsigned char)b[i]);
+
+    if (x != y || x == '\0')
+      return (int)x - (int)y;
+  }
+  return 0;
+}

@@ -27,6 +27,13 @@ const char *wif_text_quote(const char *s, char *buf, size_t size);
 wif_rc wif_text_next_line(const char *text, size_t len, size_t *pos, size_t max,
                           char *line, struct wif_error *err);
 
+/*
+ * strncasecmp for ASCII only: 'A'-'Z' fold to 'a'-'z' and nothing else,
+ * whatever the locale (in a Turkish locale strcasecmp may fold 'I' to a
+ * dotless i). Compares at most n bytes, stopping at a NUL in either.
+ */
+int wif_text_ncasecmp(const char *a, const char *b, size_t n);
+
 /* Prefixes err's message with "name:line: " (or "name: " for line 0);
  * nothing when err or name is NULL. */
 void wif_text_prefix_error(struct wif_error *err, const char *name,

@@ -110,6 +110,43 @@ static wif_rc get_keys(struct wif_validator *v, const struct wif_provider *p,
   return rc;
 }
 
+/* s[0..len) without a leading "https://" or "http://" and one trailing
+ * slash, so near misses can be named. */
+static void issuer_core(const char *s, size_t len, const char **out,
+                        size_t *out_len) {
+  if (len >= 8 && memcmp(s, "https://", 8) == 0) {
+    s += 8;
+    len -= 8;
+  } else if (len >= 7 && memcmp(s, "http://", 7) == 0) {
+    s += 7;
+    len -= 7;
+  }
+  if (len > 0 && s[len - 1] == '/')
+    len--;
+  *out = s;
+  *out_len = len;
+}
+
+/* A configured provider whose issuer differs from iss only by a trailing
+ * slash or the scheme: named in the refusal, never accepted (E9). */
+static const struct wif_provider *near_issuer(const struct wif_config *cfg,
+                                              const char *s, size_t len) {
+  const char *a, *b;
+  size_t alen, blen;
+
+  issuer_core(s, len, &a, &alen);
+  for (size_t i = 0; i < cfg->n_providers; i++) {
+    const char *iss = cfg->providers[i].issuer;
+
+    if (iss == NULL)
+      continue;
+    issuer_core(iss, strlen(iss), &b, &blen);
+    if (alen == blen && memcmp(a, b, alen) == 0)
+      return &cfg->providers[i];
+  }
+  return NULL;
+}
+
 static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
                               struct wif_error *err) {
   const struct wif_json *iss;
@@ -126,7 +163,16 @@ static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
                          "the token's iss is not a string");
   r->provider = wif_config_provider_by_issuer(v->cfg, s, len);
   if (r->provider == NULL) {
+    const struct wif_provider *near = near_issuer(v->cfg, s, len);
+
     wif_log_sanitize(s, len, shown, sizeof(shown));
+    if (near != NULL)
+      return wif_error_set(err, WIF_E_ISS_MISMATCH,
+                           "issuer \"%s\" is not configured; provider "
+                           "\"%s\" has \"%s\", which differs only by a "
+                           "trailing slash or the scheme (issuers compare "
+                           "exactly)",
+                           shown, near->name, near->issuer);
     return wif_error_set(err, WIF_E_ISS_MISMATCH,
                          "issuer \"%s\" is not configured", shown);
   }

@@ -397,9 +397,9 @@ static int put_env(pam_handle_t *pamh, const char *name, const char *value) {
 /* What the account phase (perhaps in another process) reads back. */
 static int set_env(pam_handle_t *pamh, const struct wif_verdict *v) {
   char enc[4 * 256 + 16];
+  char grant[WIF_AUTH_GRANT_MAX];
   char num[32];
   int ret = PAM_SYSTEM_ERR;
-  size_t off;
 
   if (!wif_auth_encode(v->subject, v->subject_len, enc, sizeof(enc)))
     return PAM_SYSTEM_ERR;
@@ -410,12 +410,10 @@ static int set_env(pam_handle_t *pamh, const struct wif_verdict *v) {
   snprintf(num, sizeof(num), "%" PRId64, v->exp);
   if ((ret = put_env(pamh, "WIF_EXPIRES", num)) != PAM_SUCCESS)
     return ret;
-  off = (size_t)snprintf(enc, sizeof(enc), "%s:",
-                         v->grant_type == WIF_AUTHZ_USER ? "user" : "group");
-  if (!wif_auth_encode(v->grant_identifier, strlen(v->grant_identifier),
-                       enc + off, sizeof(enc) - off))
+  if (!wif_auth_grant_encode(v->grant_type, v->grant_claim, v->grant_identifier,
+                             strlen(v->grant_identifier), grant, sizeof(grant)))
     return PAM_SYSTEM_ERR;
-  return put_env(pamh, "WIF_GRANT", enc);
+  return put_env(pamh, "WIF_GRANT", grant);
 }
 
 /* PAM_USER, or a PAM code (G6). Never PAM_CONV_AGAIN or PAM_INCOMPLETE. */

@@ -605,7 +605,7 @@ static int report_account(const struct verify_args *a,
     d.exp = v->exp;
     d.rule_file = v->map_file;
     d.rule_line = v->grant_line;
-    d.rule_type = v->grant_type == WIF_AUTHZ_USER ? "user" : "group";
+    d.rule_type = wif_authz_name(v->grant_type);
     d.rule_identifier = v->grant_identifier;
   }
   return print_verdict(a, &d, cli_exit_code(v->rc));

@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const struct wif_map_rule *r = &map->rules[i];
     const struct wif_provider *p =
         wif_config_provider_by_name(cfg, r->provider);
-    if (p == NULL || p->authorization != r->type)
+    if (p == NULL || (p->authz_types & WIF_AUTHZ_BIT(r->type)) == 0 ||
+        (r->type == WIF_AUTHZ_CLAIM) != (r->claim != NULL))
       fuzz_fail("rule for an unknown provider or of the wrong type");
     if (r->identifier_len == 0 || strlen(r->identifier) != r->identifier_len)
       fuzz_fail("bad identifier accepted");

@@ -18,6 +18,7 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/cachecontrol/  Cache-Control header blocks
   corpus/source/   token-source responses (IMDS, GCP, GitHub, exec)
   corpus/replay/   replay store files (replay.h format) and damaged ones
+  corpus/glob/     require globs: pattern, a NUL byte, value
   keys/jwks.json   the public keys fuzz_jws validates against
 
 The fixed clock and the provider settings are in fuzz_jws.c; keep them in
@@ -204,6 +205,19 @@ def prompt_seeds(w):
     w.put("prompt", "\\\n" * 70)
 
 
+GLOB_SEEDS = (("prod*", "prod/../x"), ("prod**", "prod/../x"),
+              ("repo:octo/*:ref:refs/heads/[mr]*",
+               "repo:octo/db:ref:refs/heads/main"),
+              ("[!a-c]?\\*", "d/*"), ("*a*a*a*b", "a" * 20),
+              ("[]]x[^-]", "]x+"), ("a/**/b", "a/x/y/b"), ("[z-a]", "z"),
+              ("[\x80-\xff]?", "\u00e9"), ("a\\", "a"))
+
+
+def glob_seeds(w):
+    for pattern, value in GLOB_SEEDS:
+        w.put("glob", pattern.encode() + b"\0" + value.encode())
+
+
 def later_seeds(w, keys, jwks):
     for m in ("main user workload-1 alice\nsecond group g1 bob,carol\n",
               "# comment\nmain   user  a\\b  nobody  # trailing\r\n",
@@ -305,6 +319,7 @@ def main():
     prompt_seeds(w)
     later_seeds(w, keys, jwks)
     replay_seeds(w)
+    glob_seeds(w)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 
 #define ISS_U "https://issuer.example/users"
 #define ISS_G "https://issuer.example/groups"
+#define ISS_C "https://issuer.example/claims"
 #define AUD "api://pam-wif"
 #define LINES_MAX 16
 
@@ -25,7 +26,10 @@
   "users  user  rooty  root\n"                                                 \
   "users  user  ghost  wif-no-such-user\n"                                     \
   "users  user  a\\b   nobody\n"                                               \
-  "groups group g-admins daemon,nobody\n"
+  "groups group g-admins daemon,nobody\n"                                      \
+  "claims claim:roles DB.Read nobody\n"                                        \
+  "claims claim:https://x.example/roles DB.Admin daemon\n"                     \
+  "claims claim:/gcp/project_number 314159265358 daemon\n"
 
 struct capture {
   char *lines[LINES_MAX];
@@ -86,8 +90,13 @@ static void write_conf(struct fixture *f, const char *extra) {
            "issuer = " ISS_G "\n"
            "audience = " AUD "\n"
            "authorization = group\n"
+           "jwks_file = %s\n"
+           "[provider claims]\n"
+           "issuer = " ISS_C "\n"
+           "audience = " AUD "\n"
+           "authorization = user claim\n"
            "jwks_file = %s\n",
-           f->map, extra, f->jwks, f->jwks);
+           f->map, extra, f->jwks, f->jwks, f->jwks);
   write_file(f->conf, text, 0644);
 }
 
@@ -219,6 +228,77 @@ static void test_group_mapped(void **state) {
   assert_null(f->v.subject);
   assert_null(f->v.grant_identifier);
   free(tok);
+}
+
+/* Issue 12: claim:NAME rules, the grant they leave for the account phase,
+ * and that grant re-checked (and not forgeable into another rule's). */
+static void test_claim_mapped(void **state) {
+  struct fixture *f = *state;
+  char *tok = token_for(ISS_C, "sp-1", ",\"roles\":[\"DB.Write\",\"DB.Read\"]");
+  char grant[WIF_AUTH_GRANT_MAX], exp[32];
+
+  assert_int_equal(decide(f, "nobody", tok), WIF_OK);
+  assert_int_equal(f->v.grant_type, WIF_AUTHZ_CLAIM);
+  assert_string_equal(f->v.grant_claim, "roles");
+  assert_string_equal(f->v.grant_identifier, "DB.Read");
+  assert_int_equal(f->v.grant_line, 6);
+  assert_true(wif_auth_grant_encode(
+      f->v.grant_type, f->v.grant_claim, f->v.grant_identifier,
+      strlen(f->v.grant_identifier), grant, sizeof(grant)));
+  assert_string_equal(grant, "claim:roles:DB.Read");
+  one_line(f, tok);
+  /* Another role does not grant daemon. */
+  assert_int_equal(decide(f, "daemon", tok), WIF_E_NO_MAPPING);
+  assert_contains(one_line(f, tok), "its claims");
+  free(tok);
+  /* A claim name with ':' and a number through a pointer. */
+  tok = token_for(ISS_C, "sp-2",
+                  ",\"https://x.example/roles\":\"DB.Admin\","
+                  "\"gcp\":{\"project_number\":314159265358}");
+  assert_int_equal(decide(f, "daemon", tok), WIF_OK);
+  assert_string_equal(f->v.grant_claim, "https://x.example/roles");
+  assert_true(wif_auth_grant_encode(
+      f->v.grant_type, f->v.grant_claim, f->v.grant_identifier,
+      strlen(f->v.grant_identifier), grant, sizeof(grant)));
+  assert_string_equal(grant, "claim:https\\x3a//x.example/roles:DB.Admin");
+  one_line(f, tok);
+  free(tok);
+  /* An object where a rule wants a value: refused with a reason. */
+  tok = token_for(ISS_C, "sp-3", ",\"roles\":{\"DB.Read\":true}");
+  assert_int_equal(decide(f, "nobody", tok), WIF_E_CLAIM_TYPE);
+  assert_contains(one_line(f, tok), "is an object, which cannot be compared");
+  free(tok);
+  snprintf(exp, sizeof(exp), "%lld", (long long)WIF_TEST_NOW + 600);
+  f->params.service = "account";
+  {
+    struct wif_auth_grant g = {"claims", ISS_C, exp, "claim:roles:DB.Read"};
+
+    wif_verdict_clear(&f->v);
+    assert_int_equal(wif_auth_recheck(&f->params, "nobody", &g, &f->v), WIF_OK);
+    assert_string_equal(f->v.grant_claim, "roles");
+    wif_verdict_clear(&f->v);
+    /* The same identifier under another claim, or for another account. */
+    g.grant = "claim:scope:DB.Read";
+    assert_int_equal(wif_auth_recheck(&f->params, "nobody", &g, &f->v),
+                     WIF_E_NO_MAPPING);
+    wif_verdict_clear(&f->v);
+    g.grant = "claim:roles:DB.Read";
+    assert_int_equal(wif_auth_recheck(&f->params, "daemon", &g, &f->v),
+                     WIF_E_NO_MAPPING);
+    wif_verdict_clear(&f->v);
+    /* ':' in the name must be escaped: the raw form is another grant. */
+    g.grant = "claim:https://x.example/roles:DB.Admin";
+    assert_int_equal(wif_auth_recheck(&f->params, "daemon", &g, &f->v),
+                     WIF_E_NO_MAPPING);
+    wif_verdict_clear(&f->v);
+    g.grant = "claim:https\\x3a//x.example/roles:DB.Admin";
+    assert_int_equal(wif_auth_recheck(&f->params, "daemon", &g, &f->v), WIF_OK);
+    wif_verdict_clear(&f->v);
+    g.grant = "claim:roles";
+    assert_int_equal(wif_auth_recheck(&f->params, "nobody", &g, &f->v),
+                     WIF_E_MALFORMED);
+  }
+  capture_reset(&f->cap);
 }
 
 /* G2, G7: a valid token decides nothing about other accounts. */
@@ -636,6 +716,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_one_time, setup, teardown),
       cmocka_unit_test_setup_teardown(test_recheck, setup, teardown),
       cmocka_unit_test_setup_teardown(test_accounts_names, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_mapped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reject, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_log_unless_asked, setup,
                                       teardown),

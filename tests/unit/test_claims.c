@@ -299,10 +299,14 @@ static void test_e8_lifetime(void **state) {
                    WIF_E_LIFETIME);
   expect_msg(&err, "3601 s, more than max_token_age 3600 s of provider "
                    "\"azure-prod\"");
+  /* Without iat, exp - now is bounded. */
   assert_int_equal(
-      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 60),
-      WIF_E_CLAIM_MISSING);
-  expect_msg(&err, "iat");
+      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 3600),
+      WIF_OK);
+  assert_int_equal(
+      run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", NOW + 3601),
+      WIF_E_LIFETIME);
+  expect_msg(&err, "exp - now (no iat) is 3601 s");
   /* Fractions round against the token: 3599.5 s passes, 3600.75 s not. */
   assert_int_equal(run_p(&p, SKEW, &err,
                          "{" BASE ",\"exp\":%" PRId64 ".0,\"iat\":%" PRId64
@@ -330,6 +334,68 @@ static void test_e8_lifetime(void **state) {
   assert_int_equal(run_p(&p, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}",
                          NOW + INT64_C(315360000)),
                    WIF_OK);
+}
+
+static struct wif_config *parse_config(const char *text) {
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+
+  if (wif_config_parse(text, strlen(text), "t.conf", &cfg, &err) != WIF_OK)
+    fail_msg("config: %s", err.msg);
+  return cfg;
+}
+
+/* The default cap (90000 s + clock_skew) of a provider that sets none,
+ * and max_token_age = 0 written out. */
+static void test_default_lifetime_cap(void **state) {
+  struct wif_config *cfg = parse_config("[global]\nclock_skew = 120\n"
+                                        "[provider azure]\n"
+                                        "issuer = " ISSUER "\n"
+                                        "audience = api://pam-wif\n"
+                                        "[provider open]\n"
+                                        "issuer = https://issuer.example/open\n"
+                                        "audience = api://pam-wif\n"
+                                        "max_token_age = 0\n");
+  const struct wif_provider *p = &cfg->providers[0];
+  struct wif_error err;
+  const char *with_iat = "{" BASE ",\"exp\":%" PRId64 ",\"iat\":%" PRId64 "}";
+  const char *no_iat = "{" BASE ",\"exp\":%" PRId64 "}";
+
+  (void)state;
+  assert_int_equal(p->max_token_age, 90000 + 120);
+  /* exp = 2^53, with or without iat. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, no_iat, INT64_C(9007199254740992)),
+      WIF_E_LIFETIME);
+  expect_msg(&err, "max_token_age 90120 s");
+  assert_int_equal(run_p(p, cfg->clock_skew, &err, with_iat,
+                         INT64_C(9007199254740992), NOW - 10),
+                   WIF_E_LIFETIME);
+  /* A month-long token. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 30 * 86400, NOW - 10),
+      WIF_E_LIFETIME);
+  /* Azure managed identity: 24 h, Entra's iat (and nbf) 5 minutes early. */
+  assert_int_equal(run_p(p, cfg->clock_skew, &err,
+                         "{" BASE ",\"exp\":%" PRId64 ",\"iat\":%" PRId64
+                         ",\"nbf\":%" PRId64 "}",
+                         NOW + 86400, NOW - 300, NOW - 300),
+                   WIF_OK);
+  /* The edge: 90120 s passes, one more does not. */
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 90000, NOW - 120),
+      WIF_OK);
+  assert_int_equal(
+      run_p(p, cfg->clock_skew, &err, with_iat, NOW + 90001, NOW - 120),
+      WIF_E_LIFETIME);
+  /* Written as 0: no limit at all. */
+  p = &cfg->providers[1];
+  assert_int_equal(p->max_token_age, 0);
+  assert_int_equal(run_p(p, cfg->clock_skew, &err,
+                         "{\"iss\":\"https://issuer.example/open\"," AUD "," SUB
+                         ",\"exp\":9007199254740992}"),
+                   WIF_OK);
+  wif_config_free(cfg);
 }
 
 /* E5: NumericDates must be JSON numbers. */
@@ -842,8 +908,12 @@ static void test_require_globs(void **state) {
   p.n_requires = 2;
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-123\""), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-\""), WIF_OK);
-  /* '*' crosses '/' without FNM_PATHNAME. */
+  /* '*' never crosses '/' (glob.h); '**' does. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "abc-**";
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""), WIF_OK);
+  req[0].pattern = "abc-*";
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"xyz-123\""),
                    WIF_E_CLAIM_MISMATCH);
   assert_string_equal(err.msg, "claim \"tid\" value \"xyz-123\" does not "
@@ -854,11 +924,13 @@ static void test_require_globs(void **state) {
                    WIF_E_CLAIM_MISMATCH);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\" abc-123\""),
                    WIF_E_CLAIM_MISMATCH);
-  /* Only strings are matched, arrays included. */
-  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "42"), WIF_E_CLAIM_TYPE);
-  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"abc-1\"]"),
-                   WIF_E_CLAIM_TYPE);
+  /* Numbers by their text; arrays by any element; no text: a refusal. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "42"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"abc-1\"]"), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "null"), WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "claim \"tid\" is null, which cannot be compared "
+                   "(required by provider \"azure-prod\")");
   assert_int_equal(run_p(&p, SKEW, &err,
                          "{" BASE ",\"exp\":%" PRId64
                          ",\"ext\":{\"env\":\"prod\"}}",
@@ -882,6 +954,136 @@ static void test_require_globs(void **state) {
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-*\""), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-1\""),
                    WIF_E_CLAIM_MISMATCH);
+}
+
+/* Issue 12: booleans as true/false, numbers as their JSON text, arrays by
+ * any element, objects and nested values refused, never matched. */
+static void test_typed_values(void **state) {
+  struct wif_provider p = provider();
+  struct wif_require req[1] = {{"v", "true"}};
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"v\":%s}";
+
+  (void)state;
+  p.requires = req;
+  p.n_requires = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "true"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "false"),
+                   WIF_E_CLAIM_MISMATCH);
+  expect_msg(&err, "value \"false\" does not match \"true\"");
+  /* The string "true" is the same text: a boolean is not stricter. */
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"true\""), WIF_OK);
+  req[0].pattern = "false";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "false"), WIF_OK);
+  /* Numbers: the JSON text as written. */
+  req[0].pattern = "314159265358";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265359"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "3.14159265358e11"),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "3141*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
+  /* Arrays: any element, of any scalar type. */
+  req[0].pattern = "DB.Read";
+  assert_int_equal(
+      run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",\"DB.Read\"]"), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[]"),
+                   WIF_E_CLAIM_MISMATCH);
+  req[0].pattern = "7";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
+                   WIF_OK);
+  /* Nothing comparable: refused with a reason, even beside a match. */
+  req[0].pattern = "*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "{\"a\":\"b\"}"),
+                   WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "claim \"v\" is an object, which cannot be compared");
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"x\",{\"a\":1}]"),
+                   WIF_E_CLAIM_TYPE);
+  expect_msg(&err, "element 1 is an object");
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"x\",[\"x\"]]"),
+                   WIF_E_CLAIM_TYPE);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[null]"),
+                   WIF_E_CLAIM_TYPE);
+}
+
+/* Issue 12: a space_delimited claim (scope) is a set of words. */
+static void test_space_delimited(void **state) {
+  struct wif_provider p = provider();
+  struct wif_require req[1] = {{"scope", "admin:db"}};
+  static char scope[] = "scope", scp[] = "/ext/scp";
+  char *words[] = {scope, scp};
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"scope\":%s,"
+                  "\"ext\":{\"scp\":\"a b\"}}";
+
+  (void)state;
+  p.requires = req;
+  p.n_requires = 1;
+  p.space_delimited = words;
+  p.n_space_delimited = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"openid admin:db\""),
+                   WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"admin:db\""), WIF_OK);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"  admin:db  x\""),
+                   WIF_OK);
+  /* The attack a glob would let through. */
+  assert_int_equal(
+      run_p(&p, SKEW, &err, f, EXP_OK, "\"openid admin:db-readonly\""),
+      WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"xadmin:db\""),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"\""),
+                   WIF_E_CLAIM_MISMATCH);
+  /* Globs apply per word, and never across one. */
+  req[0].pattern = "admin:*";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_OK);
+  req[0].pattern = "read*x";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_E_CLAIM_MISMATCH);
+  /* Without the list, the whole string counts. */
+  p.n_space_delimited = 0;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
+                   WIF_OK);
+  /* A pointer is listed by the same text; arrays are not split. */
+  p.space_delimited = words + 1;
+  p.n_space_delimited = 1;
+  req[0].claim = "/ext/scp";
+  req[0].pattern = "b";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"x\""), WIF_OK);
+  p.space_delimited = words;
+  req[0].claim = "scope";
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"a b\"]"),
+                   WIF_E_CLAIM_MISMATCH);
+}
+
+/* Issue 12: Entra's groups overage is a refusal that says what to do. */
+static void test_groups_overage(void **state) {
+  struct wif_provider p = provider();
+  struct wif_error err;
+  const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"_claim_names\":"
+                  "{\"groups\":\"src1\"},\"_claim_sources\":{\"src1\":"
+                  "{\"endpoint\":\"https://graph.microsoft.com/v1.0/users/"
+                  "x/getMemberObjects\"}}}";
+  struct wif_require req[1] = {{"groups", "g1"}};
+
+  (void)state;
+  /* User authorization does not need the groups. */
+  p.authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_OK);
+  p.authz_types |= WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP);
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_E_CLAIM_MISSING);
+  expect_msg(&err, "too many groups");
+  expect_msg(&err, "groups_claim = roles");
+  /* The same through a require line. */
+  p.authz_types = WIF_AUTHZ_BIT(WIF_AUTHZ_USER);
+  p.requires = req;
+  p.n_requires = 1;
+  assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK), WIF_E_CLAIM_MISSING);
+  expect_msg(&err, "Entra groups overage");
 }
 
 /* Checks run in the documented order: the first failure is reported. */
@@ -978,6 +1180,7 @@ int main(void) {
       cmocka_unit_test(test_e3_nbf_boundaries),
       cmocka_unit_test(test_e4_iat),
       cmocka_unit_test(test_e8_lifetime),
+      cmocka_unit_test(test_default_lifetime_cap),
       cmocka_unit_test(test_e5_date_types),
       cmocka_unit_test(test_e6_real_dates),
       cmocka_unit_test(test_e7_huge_and_negative),
@@ -992,6 +1195,9 @@ int main(void) {
       cmocka_unit_test(test_e16_duplicates_rejected),
       cmocka_unit_test(test_e19_unknown_claims),
       cmocka_unit_test(test_require_globs),
+      cmocka_unit_test(test_typed_values),
+      cmocka_unit_test(test_space_delimited),
+      cmocka_unit_test(test_groups_overage),
       cmocka_unit_test(test_check_order),
       cmocka_unit_test(test_messages_bounded),
   };

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static void test_provider_defaults(void **state) {
   assert_string_equal(p->issuer, "https://issuer.example/p1");
   assert_int_equal(p->n_audiences, 1);
   assert_string_equal(p->audiences[0], "api://host");
-  assert_int_equal(p->authorization, WIF_AUTHZ_USER);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_USER));
   assert_string_equal(p->user_claim, "sub");
   assert_string_equal(p->groups_claim, "groups");
   assert_int_equal(p->algorithms, WIF_ALG_BIT(WIF_ALG_RS256));
@@ -88,7 +89,7 @@ static void test_provider_defaults(void **state) {
   assert_null(p->ca_file);
   assert_int_equal(p->n_requires, 0);
   assert_null(p->requires);
-  assert_int_equal(p->max_token_age, 0);
+  assert_int_equal(p->max_token_age, WIF_MAX_TOKEN_AGE_DEFAULT + 60);
   assert_int_equal(p->line, 1);
   /* The global defaults hold without a [global] section. */
   assert_string_equal(cfg->path, "t.conf");
@@ -147,7 +148,7 @@ static void test_every_key_values(void **state) {
   assert_string_equal(p->audiences[0], "a1");
   assert_string_equal(p->audiences[1], "a2");
   assert_string_equal(p->audiences[2], "a3");
-  assert_int_equal(p->authorization, WIF_AUTHZ_GROUP);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_GROUP));
   assert_string_equal(p->user_claim, "/user/id");
   assert_string_equal(p->groups_claim, "roles");
   assert_int_equal(p->algorithms, WIF_ALG_BIT(WIF_ALG_ES256) |
@@ -171,7 +172,7 @@ static void test_every_key_values(void **state) {
   assert_string_equal(p->jwks_file, "/etc/keys.jwks");
   assert_null(p->jwks_uri);
   assert_int_equal(p->max_token_age, 60);
-  assert_int_equal(p->authorization, WIF_AUTHZ_USER);
+  assert_int_equal(p->authz_types, WIF_AUTHZ_BIT(WIF_AUTHZ_USER));
   wif_config_free(cfg);
 }
 
@@ -245,8 +246,20 @@ static void test_number_bounds(void **state) {
               "\"0x10\"");
   snprintf(text, sizeof(text), "%smax_token_age = 31536001\n", provider_p1);
   parse_fails(text, strlen(text),
-              "t.conf:4: max_token_age must be a number from 60 to 31536000, "
-              "not \"31536001\"");
+              "t.conf:4: max_token_age must be 0 (no limit) or a number from "
+              "60 to 31536000, not \"31536001\"");
+  snprintf(text, sizeof(text), "%smax_token_age = 00\n", provider_p1);
+  parse_fails(text, strlen(text),
+              "t.conf:4: max_token_age must be 0 (no limit) or a number from "
+              "60 to 31536000, not \"00\"");
+  /* The default follows clock_skew wherever [global] is in the file. */
+  cfg = parse_ok("[provider p]\nissuer = https://i.example\naudience = a\n"
+                 "[provider q]\nissuer = https://j.example\naudience = a\n"
+                 "max_token_age = 0\n"
+                 "[global]\nclock_skew = 5\n");
+  assert_int_equal(cfg->providers[0].max_token_age, 90005);
+  assert_int_equal(cfg->providers[1].max_token_age, 0);
+  wif_config_free(cfg);
 }
 
 static void test_limits(void **state) {
@@ -528,6 +541,21 @@ static void test_data_invalid(void **state) {
   assert_true(for_each_conf("invalid", check_invalid) >= 25);
 }
 
+/* N10: under a German (decimal comma) and a Turkish (dotless i) locale
+ * the parser gives the same answers: every data file, the alg names. */
+static void test_locales(void **state) {
+  static const char *const names[] = {"de_DE.UTF-8", "tr_TR.UTF-8"};
+
+  (void)state;
+  for (size_t i = 0; i < 2; i++) {
+    (void)wif_test_setlocale(names[i]);
+    test_b1_alg_none_never(NULL);
+    assert_true(for_each_conf("valid", check_valid) >= 7);
+    assert_true(for_each_conf("invalid", check_invalid) >= 25);
+    setlocale(LC_ALL, "C");
+  }
+}
+
 /* The valid design example, field by field. */
 static void test_design_example(void **state) {
   struct wif_config *cfg = NULL;
@@ -683,6 +711,7 @@ int main(void) {
       cmocka_unit_test(test_api_build),
       cmocka_unit_test(test_data_valid),
       cmocka_unit_test(test_data_invalid),
+      cmocka_unit_test(test_locales),
       cmocka_unit_test(test_design_example),
       cmocka_unit_test_setup_teardown(test_load, setup_dir, teardown_dir),
   };

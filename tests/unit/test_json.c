@@ -1,6 +1,8 @@
 /* The strict JSON parser: grammar, strictness, limits and accessors. */
 #include "testutil.h"
 
+#include <inttypes.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,17 @@ static void expect_bad(const char *text, size_t len, const char *why) {
 #define BAD(s) expect_bad(s, sizeof(s) - 1, #s)
 
 static void test_valid_documents(void **state) {
-  static const char *ok[] = {
-      "{}", "[]", " {\"a\":1} ", "\t[\r\n]\n", "{\"a\":[1,2,{\"b\":null}]}",
-      "[true,false,null]", "[0,-0,1.5,-1.5e10,1E+2,2e-3,123456789012345]",
-      "{\"\":\"\"}", "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[\"\\u00e9\\ud83d\\ude00\"]",
-      "[\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac\"]"};
+  static const char *ok[] = {"{}",
+                             "[]",
+                             " {\"a\":1} ",
+                             "\t[\r\n]\n",
+                             "{\"a\":[1,2,{\"b\":null}]}",
+                             "[true,false,null]",
+                             "[0,-0,1.5,-1.5e10,1E+2,2e-3,123456789012345]",
+                             "{\"\":\"\"}",
+                             "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+                             "[\"\\u00e9\\ud83d\\ude00\"]",
+                             "[\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac\"]"};
   (void)state;
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
     wif_json_free(parse_ok(ok[i]));
@@ -46,15 +54,15 @@ static void test_rejects(void **state) {
   (void)state;
   BAD("");
   BAD(" ");
-  BAD("0");          /* A13: scalars are no claims set */
+  BAD("0"); /* A13: scalars are no claims set */
   BAD("1");
   BAD("-1");
   BAD("true");
   BAD("null");
   BAD("\"\"");
-  BAD("{} x");       /* A14: trailing garbage */
+  BAD("{} x"); /* A14: trailing garbage */
   BAD("{}{}");
-  BAD("\xef\xbb\xbf{}"); /* A11: BOM */
+  BAD("\xef\xbb\xbf{}");    /* A11: BOM */
   BAD("{\"a\":1,\"a\":2}"); /* B17/E16: duplicates */
   BAD("{\"alg\":\"RS256\",\"alg\":\"none\"}");
   BAD("{\"x\":{\"a\":1,\"b\":2,\"a\":3}}");
@@ -65,7 +73,7 @@ static void test_rejects(void **state) {
   BAD("[1.]");
   BAD("[.5]");
   BAD("[1e]");
-  BAD("[NaN]");      /* F4 */
+  BAD("[NaN]"); /* F4 */
   BAD("[Infinity]");
   BAD("[-Infinity]");
   BAD("[tru]");
@@ -73,16 +81,16 @@ static void test_rejects(void **state) {
   BAD("{a:1}");
   BAD("{'a':1}");
   BAD("[\"\\u0000\"]"); /* E13: no NUL inside strings */
-  BAD("[\"\\ud800\"]");  /* F2: lone surrogates */
+  BAD("[\"\\ud800\"]"); /* F2: lone surrogates */
   BAD("[\"\\udc00\"]");
   BAD("[\"\\ud800\\u0041\"]");
   BAD("[\"\xc0\xaf\"]"); /* F2: overlong */
   BAD("[\"\xe0\x80\xaf\"]");
-  BAD("[\"\xed\xa0\x80\"]"); /* UTF-8 encoded surrogate */
+  BAD("[\"\xed\xa0\x80\"]");     /* UTF-8 encoded surrogate */
   BAD("[\"\xf4\x90\x80\x80\"]"); /* above U+10FFFF */
   BAD("[\"\xff\"]");
   BAD("[\"\xc3\"]");
-  BAD("[\"a\nb\"]");  /* raw control character */
+  BAD("[\"a\nb\"]"); /* raw control character */
   BAD("[\"\\x41\"]");
   BAD("[\"\\u12\"]");
   BAD("[\"abc");
@@ -95,7 +103,9 @@ static void test_rejects(void **state) {
 /* A11: UTF-16 and UTF-32 text is not UTF-8 JSON. */
 static void test_a11_utf16_rejected(void **state) {
   (void)state;
-  expect_bad("{\0\"\0a\0\"\0:\0""1\0}\0", 16, "UTF-16LE");
+  expect_bad("{\0\"\0a\0\"\0:\0"
+             "1\0}\0",
+             16, "UTF-16LE");
   expect_bad("\xff\xfe{\0}\0", 6, "UTF-16LE with BOM");
 }
 
@@ -109,8 +119,7 @@ static void test_f1_depth(void **state) {
     deep[2100 + i] = ']';
   }
   deep[4200] = '\0';
-  assert_int_equal(wif_json_parse(deep, 4200, 0, &doc, NULL),
-                   WIF_E_MALFORMED);
+  assert_int_equal(wif_json_parse(deep, 4200, 0, &doc, NULL), WIF_E_MALFORMED);
   /* Exactly max_depth levels pass, one more fails. */
   assert_int_equal(wif_json_parse("[[1]]", 5, 2, &doc, NULL), WIF_OK);
   wif_json_free(doc);
@@ -167,7 +176,8 @@ static void test_numeric_dates(void **state) {
   struct wif_json_doc *doc = parse_ok(
       "[1700000000, 1.7e9, 1700000000.5, -0, -1.5, 99999999999999999999999999,"
       " 9223372036854775807, 1e400, 9007199254740993, \"1700000000\"]");
-  const struct wif_json *root = wif_json_root(doc), *v = wif_json_first(doc, root);
+  const struct wif_json *root = wif_json_root(doc),
+                        *v = wif_json_first(doc, root);
   int64_t t;
   (void)state;
 
@@ -196,11 +206,88 @@ static void test_numeric_dates(void **state) {
   wif_json_free(doc);
 }
 
+/* Exact decimal rounding, the same under any locale (N10): de_DE writes
+ * "1,5", so strtod there stops at the '.' of "1.5". */
+static void numeric_dates_exact(void) {
+  struct wif_json_doc *doc = parse_ok(
+      "[1700000000.5, -1.5, 1.7e9, 17e8, 0.0000000017e18, 1e-400, -1e-400,"
+      " 9007199254740992.0, 9007199254740991.9, 9007199254740992.5,"
+      " 90071992547409920e-1, 1e16, 0.5, 0e400, 1.00000000000000000000001]");
+  static const int64_t down[] = {1700000000,
+                                 -2,
+                                 1700000000,
+                                 1700000000,
+                                 1700000000,
+                                 0,
+                                 -1,
+                                 INT64_C(9007199254740992),
+                                 INT64_C(9007199254740991),
+                                 0,
+                                 INT64_C(9007199254740992),
+                                 INT64_C(10000000000000000),
+                                 0,
+                                 0,
+                                 1};
+  static const int64_t up[] = {1700000001,
+                               -1,
+                               1700000000,
+                               1700000000,
+                               1700000000,
+                               1,
+                               0,
+                               INT64_C(9007199254740992),
+                               INT64_C(9007199254740992),
+                               0,
+                               INT64_C(9007199254740992),
+                               INT64_C(10000000000000000),
+                               1,
+                               0,
+                               2};
+  const struct wif_json *root = wif_json_root(doc), *v;
+  size_t i = 0;
+  int64_t t;
+
+  for (v = wif_json_first(doc, root); v != NULL;
+       v = wif_json_next(doc, root, v), i++) {
+    if (i == 9 || i == 11) { /* beyond 2^53 */
+      assert_false(wif_json_numeric_date(v, false, &t));
+      assert_false(wif_json_numeric_date(v, true, &t));
+      continue;
+    }
+    if (!wif_json_numeric_date(v, false, &t) || t != down[i])
+      fail_msg("element %zu rounded down: %" PRId64, i, t);
+    if (!wif_json_numeric_date(v, true, &t) || t != up[i])
+      fail_msg("element %zu rounded up: %" PRId64, i, t);
+  }
+  assert_int_equal(i, 15);
+  wif_json_free(doc);
+}
+
+static void test_numeric_dates_exact(void **state) {
+  (void)state;
+  numeric_dates_exact();
+}
+
+static void test_numeric_dates_locale(void **state) {
+  const char *loc = wif_test_setlocale("de_DE.UTF-8");
+  char *end = NULL;
+
+  (void)state;
+  if (strncmp(loc, "de_DE", 5) == 0) {
+    /* The hazard is real here: strtod stops at the '.'. */
+    (void)strtod("1.5", &end);
+    assert_int_equal(end[0], '.');
+  }
+  numeric_dates_exact();
+  setlocale(LC_ALL, "C");
+}
+
 static void test_int64(void **state) {
   struct wif_json_doc *doc =
       parse_ok("[9223372036854775807,-9223372036854775808,"
                "9223372036854775808,1.0,1e3]");
-  const struct wif_json *root = wif_json_root(doc), *v = wif_json_first(doc, root);
+  const struct wif_json *root = wif_json_root(doc),
+                        *v = wif_json_first(doc, root);
   int64_t n;
   (void)state;
   assert_true(wif_json_int64(v, &n));
@@ -260,17 +347,17 @@ static void test_agrees_with_jansson(void **state) {
     if (json_is_object(j)) {
       const char *s;
       json_t *a = json_object_get(j, "a");
-      assert_true(wif_json_string(
-          wif_json_get(doc, wif_json_root(doc), "a"), &s, NULL));
+      assert_true(wif_json_string(wif_json_get(doc, wif_json_root(doc), "a"),
+                                  &s, NULL));
       assert_string_equal(s, json_string_value(a));
       assert_true(wif_json_string(
           wif_json_pointer(doc, wif_json_root(doc), "/c/d"), &s, NULL));
-      assert_string_equal(s, json_string_value(json_object_get(
-                                 json_object_get(j, "c"), "d")));
+      assert_string_equal(
+          s, json_string_value(json_object_get(json_object_get(j, "c"), "d")));
     } else {
       const char *s;
-      assert_true(wif_json_string(wif_json_first(doc, wif_json_root(doc)),
-                                  &s, NULL));
+      assert_true(
+          wif_json_string(wif_json_first(doc, wif_json_root(doc)), &s, NULL));
       assert_string_equal(s, json_string_value(json_array_get(j, 0)));
     }
     json_decref(j);
@@ -286,6 +373,8 @@ int main(void) {
       cmocka_unit_test(test_f1_depth),
       cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_numeric_dates),
+      cmocka_unit_test(test_numeric_dates_exact),
+      cmocka_unit_test(test_numeric_dates_locale),
       cmocka_unit_test(test_int64),
       cmocka_unit_test(test_many_members),
       cmocka_unit_test(test_escaped_duplicate),

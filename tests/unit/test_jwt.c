@@ -1,6 +1,7 @@
 /* Compact JWS framing and header policy (SECURITY-CASES A and B). */
 #include "testutil.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,10 +72,14 @@ static void test_a1_empty(void **state) {
 
 /* A2 */
 static void test_a2_segment_counts(void **state) {
-  static const char *bad[] = {
-      "abc", "abc.def", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA.AAAA",
-      "eyJhbGciOiJSUzI1NiJ9.e30.AAAA.", "eyJhbGciOiJSUzI1NiJ9.e30.AA.AA.AA",
-      ".e30.AAAA", "..", "..."};
+  static const char *bad[] = {"abc",
+                              "abc.def",
+                              "eyJhbGciOiJSUzI1NiJ9.e30.AAAA.AAAA",
+                              "eyJhbGciOiJSUzI1NiJ9.e30.AAAA.",
+                              "eyJhbGciOiJSUzI1NiJ9.e30.AA.AA.AA",
+                              ".e30.AAAA",
+                              "..",
+                              "..."};
   struct wif_error err;
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -101,8 +106,8 @@ static void test_a3_size_cap(void **state) {
 /* A4, A5, A10: encoding strictness in every segment. */
 static void test_a4_a5_a10_encoding(void **state) {
   char *good = with_header("{\"alg\":\"RS256\"}");
-  static const char *inserts[] = {" ", "\t", "\n", "\r", "+", "/", "=", "?",
-                                  "#", "{", "\""};
+  static const char *inserts[] = {" ", "\t", "\n", "\r", "+", "/",
+                                  "=", "?",  "#",  "{",  "\""};
   struct wif_error err;
   (void)state;
   assert_int_equal(parse(good, &err), WIF_OK);
@@ -133,14 +138,13 @@ static void test_a4_a5_a10_encoding(void **state) {
 static void test_a6_json_serialization(void **state) {
   struct wif_error err;
   (void)state;
-  assert_int_equal(
-      parse("{\"payload\":\"e30\",\"signatures\":[{\"protected\":"
-            "\"eyJhbGciOiJSUzI1NiJ9\",\"signature\":\"AAAA\"}]}",
-            &err),
-      WIF_E_MALFORMED);
-  assert_int_equal(parse("{\"payload\":\"e30\",\"protected\":\"eyJ.e30.AA\"}",
+  assert_int_equal(parse("{\"payload\":\"e30\",\"signatures\":[{\"protected\":"
+                         "\"eyJhbGciOiJSUzI1NiJ9\",\"signature\":\"AAAA\"}]}",
                          &err),
                    WIF_E_MALFORMED);
+  assert_int_equal(
+      parse("{\"payload\":\"e30\",\"protected\":\"eyJ.e30.AA\"}", &err),
+      WIF_E_MALFORMED);
 }
 
 /* A11, A12: the header must be a UTF-8 JSON object. */
@@ -162,8 +166,8 @@ static void test_a11_a12_header_json(void **state) {
 
 /* A13, A14: the claims set must be exactly one JSON object. */
 static void test_a13_a14_claims_shape(void **state) {
-  static const char *bad[] = {"0", "1", "-1", "true", "false", "null", "[]",
-                              "\"\"", "{} x", "{}{}", ""};
+  static const char *bad[] = {"0",  "1",    "-1",   "true", "false", "null",
+                              "[]", "\"\"", "{} x", "{}{}", ""};
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     char *h = wif_test_b64("{\"alg\":\"RS256\"}", 15);
@@ -183,7 +187,7 @@ static void test_a13_a14_claims_shape(void **state) {
 
 /* B1, B2: none and case variants parse, but name no known algorithm. */
 static void test_b1_b2_alg_names(void **state) {
-  static const char *names[] = {"none", "NONE", "None", "noNE", "HS256",
+  static const char *names[] = {"none",  "NONE",  "None",   "noNE",   "HS256",
                                 "hs256", "Rs256", "RS256 ", "ES256K", ""};
   (void)state;
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -225,10 +229,12 @@ static void test_b10_b11_crit_and_b64(void **state) {
   static const char *bad[] = {
       "{\"alg\":\"RS256\",\"crit\":[\"foo\"],\"foo\":1}",
       "{\"alg\":\"RS256\",\"crit\":[\"exp\"]}",
-      "{\"alg\":\"RS256\",\"crit\":[]}", "{\"alg\":\"RS256\",\"crit\":\"x\"}",
+      "{\"alg\":\"RS256\",\"crit\":[]}",
+      "{\"alg\":\"RS256\",\"crit\":\"x\"}",
       "{\"alg\":\"RS256\",\"crit\":[\"absent\"]}",
       "{\"alg\":\"RS256\",\"b64\":false,\"crit\":[\"b64\"]}",
-      "{\"alg\":\"RS256\",\"b64\":false}", "{\"alg\":\"RS256\",\"b64\":true}"};
+      "{\"alg\":\"RS256\",\"b64\":false}",
+      "{\"alg\":\"RS256\",\"b64\":true}"};
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_int_equal(parse_header(bad[i]), WIF_E_UNSUPPORTED_CRIT);
@@ -254,14 +260,26 @@ static void test_b12_kid(void **state) {
   assert_int_equal(parse_header(big), WIF_E_MALFORMED);
 }
 
-/* B14: typ JWT and at+jwt, in the forms RFC 7515 allows. */
-static void test_b14_typ(void **state) {
-  static const char *ok[] = {"JWT", "jwt", "application/jwt", "at+jwt",
-                             "AT+JWT", "application/at+jwt"};
-  static const char *bad[] = {"secevent+jwt", "dpop+jwt", "JWS", "",
-                              "application/", "jwt "};
+/* B14: typ JWT, at+jwt and JOSE (SPIFFE JWT-SVID), in the forms RFC 7515
+ * allows; ASCII case folding only, whatever the locale. */
+static void typ_cases(void) {
+  static const char *ok[] = {"JWT",
+                             "jwt",
+                             "application/jwt",
+                             "at+jwt",
+                             "AT+JWT",
+                             "application/at+jwt",
+                             "JOSE",
+                             "jose",
+                             "application/JOSE",
+                             "APPLICATION/JwT"};
+  static const char *bad[] = {"secevent+jwt",  "dpop+jwt",
+                              "JWS",           "",
+                              "application/",  "jwt ",
+                              "JOSE+JSON",     "application/application/jwt",
+                              "J\\u0057T",     "jw\\u0131",
+                              "\\u0130at+jwt", "jwt\\u0000"};
   char header[96];
-  (void)state;
   for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"%s\"}",
              ok[i]);
@@ -270,10 +288,30 @@ static void test_b14_typ(void **state) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"%s\"}",
              bad[i]);
-    assert_int_equal(parse_header(header), WIF_E_TYP_MISMATCH);
+    if (i == 8)
+      assert_int_equal(parse_header(header), WIF_OK); /* \u0057 is W */
+    else if (i == 11)
+      assert_int_equal(parse_header(header), WIF_E_MALFORMED); /* NUL */
+    else
+      assert_int_equal(parse_header(header), WIF_E_TYP_MISMATCH);
   }
   assert_int_equal(parse_header("{\"alg\":\"RS256\",\"typ\":1}"),
                    WIF_E_MALFORMED);
+  assert_int_equal(parse_header("{\"alg\":\"RS256\"}"), WIF_OK);
+}
+
+static void test_b14_typ(void **state) {
+  (void)state;
+  typ_cases();
+}
+
+/* N10: the same answers in a Turkish locale, where 'I' and 'i' are not
+ * each other's case pair. */
+static void test_b14_typ_locale(void **state) {
+  (void)state;
+  (void)wif_test_setlocale("tr_TR.UTF-8");
+  typ_cases();
+  setlocale(LC_ALL, "C");
 }
 
 /* B15, B16 */
@@ -305,8 +343,9 @@ static void test_b18_extra_members(void **state) {
   assert_int_equal(
       parse_header("{\"alg\":\"RS256\",\"x\":{\"y\":[1,2,{\"z\":null}]}}"),
       WIF_OK);
-  assert_int_equal(parse_header("{\"alg\":\"RS256\",\"x\":[[[[[[[[[1]]]]]]]]]}"),
-                   WIF_E_MALFORMED);
+  assert_int_equal(
+      parse_header("{\"alg\":\"RS256\",\"x\":[[[[[[[[[1]]]]]]]]]}"),
+      WIF_E_MALFORMED);
 }
 
 /* A7: an empty signature parses; verification rejects it later. */
@@ -338,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_b10_b11_crit_and_b64),
       cmocka_unit_test(test_b12_kid),
       cmocka_unit_test(test_b14_typ),
+      cmocka_unit_test(test_b14_typ_locale),
       cmocka_unit_test(test_b15_b16_nested_jwe_zip),
       cmocka_unit_test(test_b17_duplicate_header_members),
       cmocka_unit_test(test_b18_extra_members),

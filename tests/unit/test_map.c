@@ -11,20 +11,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "map.h"
 
 #define MAP_DATA WIF_TEST_DATA_DIR "/map"
 
-static const char test_conf[] = "[provider azure-prod]\n"
-                                "issuer = https://login.example/t1/v2.0\n"
-                                "audience = api://host\n"
-                                "[provider azure-groups]\n"
-                                "issuer = https://login.example/t2/v2.0\n"
-                                "audience = api://host\n"
-                                "authorization = group\n"
-                                "[provider gcp-prod]\n"
-                                "issuer = https://accounts.google.com\n"
-                                "audience = api://host\n";
+static const char test_conf[] =
+    "[provider azure-prod]\n"
+    "issuer = https://login.example/t1/v2.0\n"
+    "audience = api://host\n"
+    "[provider azure-groups]\n"
+    "issuer = https://login.example/t2/v2.0\n"
+    "audience = api://host\n"
+    "authorization = group\n"
+    "[provider gcp-prod]\n"
+    "issuer = https://accounts.google.com\n"
+    "audience = api://host\n"
+    "[provider github]\n"
+    "issuer = https://token.actions.githubusercontent.com\n"
+    "audience = api://host\n"
+    "authorization = user claim\n";
 
 static struct wif_config *config(void) {
   struct wif_config *cfg = NULL;
@@ -236,7 +242,7 @@ static wif_rc match(const struct wif_map *map, const struct wif_config *cfg,
                     const char *provider, const struct wif_identity *id,
                     const char *account, const struct wif_map_rule **rule) {
   return wif_map_match(map, wif_config_provider_by_name(cfg, provider), id,
-                       account, rule);
+                       account, rule, NULL);
 }
 
 /* G2, G5, E14, E18: byte-exact identifiers, no globbing, per provider. */
@@ -324,7 +330,8 @@ static void test_match_group(void **state) {
   id.n_groups = 0;
   assert_int_equal(match(map, cfg, "azure-groups", &id, "dbadmin", NULL),
                    WIF_E_NO_MAPPING);
-  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r), WIF_E_INTERNAL);
+  assert_int_equal(wif_map_match(NULL, NULL, NULL, NULL, &r, NULL),
+                   WIF_E_INTERNAL);
   assert_null(r);
   wif_map_free(map);
   wif_config_free(cfg);
@@ -420,6 +427,192 @@ static void test_load(void **state) {
 }
 
 /* The annotated samples in conf/ parse, and agree with each other. */
+/*
+ * Tokens shaped like the providers' documented ones (claims only: the
+ * signature is validate.c's business), each usual policy expressed in
+ * pam_wif.conf and pam_wif.map, and the attacks an admin worries about.
+ */
+static const char shapes_conf[] =
+    "[provider github]\n"
+    "issuer = https://token.actions.githubusercontent.com\n"
+    "audience = https://hosts.example.com\n"
+    "authorization = claim\n"
+    "require = repository_owner_id = 9919\n"
+    "require = repository_id = 892451357\n"
+    "require = ref = refs/heads/main\n"
+    "[provider entra]\n"
+    "issuer = https://login.microsoftonline.com/"
+    "72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0\n"
+    "audience = api://pam-wif\n"
+    "authorization = user claim\n"
+    "user_claim = oid\n"
+    "require = tid = 72f988bf-86f1-41af-91ab-2d7cd011db47\n"
+    "[provider google]\n"
+    "issuer = https://accounts.google.com\n"
+    "audience = https://hosts.example.com\n"
+    "authorization = claim\n"
+    "require = email_verified = true\n"
+    "require = /google/compute_engine/project_number = 314159265358\n"
+    "[provider okta]\n"
+    "issuer = https://example.okta.com/oauth2/default\n"
+    "audience = api://pam-wif\n"
+    "authorization = claim\n";
+
+static const char shapes_map[] =
+    "github claim:job_workflow_ref "
+    "octo-org/ops/.github/workflows/deploy.yml@refs/heads/main deploy\n"
+    "entra user 5f0e8b1c-2a3d-4e5f-8a9b-0c1d2e3f4a5b dbadmin\n"
+    "entra claim:roles DB.Read dbread\n"
+    "google claim:/google/compute_engine/instance_name db-1 dbread\n"
+    "okta claim:scope admin:db dbadmin\n";
+
+#define GH_CLAIMS(owner_id, repo_id, ref, wf)                                  \
+  "{\"iss\":\"https://token.actions.githubusercontent.com\","                  \
+  "\"aud\":\"https://hosts.example.com\",\"sub\":\"repo:octo-org/ops:ref:"     \
+  "refs/heads/main\",\"repository\":\"octo-org/ops\",\"repository_owner\":"    \
+  "\"octo-org\",\"repository_owner_id\":\"" owner_id "\",\"repository_id\":"   \
+  "\"" repo_id "\",\"ref\":\"" ref "\",\"job_workflow_ref\":\"" wf "\","       \
+  "\"runner_environment\":\"github-hosted\",\"exp\":1767226500,"               \
+  "\"iat\":1767225600,\"nbf\":1767225540}"
+#define GH_WF "octo-org/ops/.github/workflows/deploy.yml@refs/heads/main"
+
+#define ENTRA_CLAIMS(tid, oid, roles)                                          \
+  "{\"aud\":\"api://pam-wif\",\"iss\":\"https://login.microsoftonline.com/"    \
+  "72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0\",\"iat\":1767225300,"            \
+  "\"nbf\":1767225300,\"exp\":1767311700,\"azp\":\"0f5a6b7c-8d9e-4f0a-9b1c-"   \
+  "2d3e4f5a6b7c\",\"azpacr\":\"2\",\"idtyp\":\"app\",\"oid\":\"" oid "\","     \
+  "\"roles\":" roles ",\"sub\":\"" oid "\",\"tid\":\"" tid                     \
+  "\",\"ver\":\"2.0\"}"
+#define TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
+#define OID "5f0e8b1c-2a3d-4e5f-8a9b-0c1d2e3f4a5b"
+
+#define GOOGLE_CLAIMS(verified, project, instance)                             \
+  "{\"aud\":\"https://hosts.example.com\",\"azp\":\"1122334455\","             \
+  "\"email\":\"db@proj.iam.gserviceaccount.com\",\"email_verified\":" verified \
+  ",\"exp\":1767229200,\"iat\":1767225600,\"iss\":"                            \
+  "\"https://accounts.google.com\",\"sub\":\"1122334455\",\"google\":"         \
+  "{\"compute_engine\":{\"instance_id\":\"4455\",\"instance_name\":"           \
+  "\"" instance "\",\"project_id\":\"proj\",\"project_number\":" project       \
+  ",\"zone\":\"europe-west1-b\"}}}"
+
+#define OKTA_CLAIMS(scope)                                                     \
+  "{\"ver\":1,\"jti\":\"AT.x\",\"iss\":\"https://example.okta.com/oauth2/"     \
+  "default\",\"aud\":\"api://pam-wif\",\"iat\":1767225600,"                    \
+  "\"exp\":1767229200,\"cid\":\"0oa1\",\"sub\":\"0oa1\",\"scope\":\"" scope    \
+  "\"}"
+
+/* The decision for claims JSON and account: claims check, then map. */
+static wif_rc decide(const struct wif_config *cfg, const struct wif_map *map,
+                     const char *json, const char *account) {
+  struct wif_json_doc *doc = NULL;
+  struct wif_identity id;
+  struct wif_error err;
+  const struct wif_json *iss;
+  const struct wif_provider *p;
+  const char *s;
+  size_t len;
+  wif_rc rc;
+
+  if (wif_json_parse(json, strlen(json), 16, &doc, &err) != WIF_OK)
+    fail_msg("fixture: %s", err.msg);
+  iss = wif_json_get(doc, wif_json_root(doc), "iss");
+  assert_true(wif_json_string(iss, &s, &len));
+  p = wif_config_provider_by_issuer(cfg, s, len);
+  assert_non_null(p);
+  rc = wif_claims_check(doc, p, cfg->clock_skew, WIF_TEST_NOW, &id, &err);
+  if (rc == WIF_OK)
+    rc = wif_map_match(map, p, &id, account, NULL, &err);
+  wif_identity_clear(&id);
+  wif_json_free(doc);
+  return rc;
+}
+
+static void test_provider_shapes(void **state) {
+  struct wif_config *cfg = NULL;
+  struct wif_map *map = NULL;
+  struct wif_error err;
+
+  (void)state;
+  if (wif_config_parse(shapes_conf, strlen(shapes_conf), "s.conf", &cfg,
+                       &err) != WIF_OK)
+    fail_msg("%s", err.msg);
+  if (wif_map_parse(shapes_map, strlen(shapes_map), "s.map", cfg, &map, &err) !=
+      WIF_OK)
+    fail_msg("%s", err.msg);
+  /* GitHub Actions: org and repo by id, branch, workflow file. */
+  assert_int_equal(
+      decide(cfg, map, GH_CLAIMS("9919", "892451357", "refs/heads/main", GH_WF),
+             "deploy"),
+      WIF_OK);
+  /* Another org (a re-registered name keeps its new id), another repo,
+   * another branch, another workflow. */
+  assert_int_equal(
+      decide(cfg, map, GH_CLAIMS("1234", "892451357", "refs/heads/main", GH_WF),
+             "deploy"),
+      WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(decide(cfg, map,
+                          GH_CLAIMS("9919", "1", "refs/heads/main", GH_WF),
+                          "deploy"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(
+      decide(cfg, map, GH_CLAIMS("9919", "892451357", "refs/heads/dev", GH_WF),
+             "deploy"),
+      WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(
+      decide(
+          cfg, map,
+          GH_CLAIMS("9919", "892451357", "refs/heads/main",
+                    "octo-org/ops/.github/workflows/evil.yml@refs/heads/main"),
+          "deploy"),
+      WIF_E_NO_MAPPING);
+  /* Entra v2: a service principal by oid, an app role by roles. */
+  assert_int_equal(
+      decide(cfg, map, ENTRA_CLAIMS(TENANT, OID, "[\"DB.Write\"]"), "dbadmin"),
+      WIF_OK);
+  assert_int_equal(decide(cfg, map,
+                          ENTRA_CLAIMS(TENANT,
+                                       "0a0a0a0a-0000-0000-0000-"
+                                       "000000000000",
+                                       "[\"DB.Read\"]"),
+                          "dbread"),
+                   WIF_OK);
+  assert_int_equal(decide(cfg, map,
+                          ENTRA_CLAIMS(TENANT,
+                                       "0a0a0a0a-0000-0000-0000-"
+                                       "000000000000",
+                                       "[\"DB.Read\"]"),
+                          "dbadmin"),
+                   WIF_E_NO_MAPPING);
+  /* Another tenant: the same issuer cannot be forged, but tid is bound. */
+  assert_int_equal(
+      decide(cfg, map,
+             ENTRA_CLAIMS("00000000-1111-2222-3333-444444444444", OID, "[]"),
+             "dbadmin"),
+      WIF_E_CLAIM_MISMATCH);
+  /* Google: a boolean and a number bound, an instance granted. */
+  assert_int_equal(
+      decide(cfg, map, GOOGLE_CLAIMS("true", "314159265358", "db-1"), "dbread"),
+      WIF_OK);
+  assert_int_equal(decide(cfg, map,
+                          GOOGLE_CLAIMS("false", "314159265358", "db-1"),
+                          "dbread"),
+                   WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(
+      decide(cfg, map, GOOGLE_CLAIMS("true", "271828", "db-1"), "dbread"),
+      WIF_E_CLAIM_MISMATCH);
+  assert_int_equal(
+      decide(cfg, map, GOOGLE_CLAIMS("true", "314159265358", "db-2"), "dbread"),
+      WIF_E_NO_MAPPING);
+  /* Okta scope: one of the words, not a longer one that starts alike. */
+  assert_int_equal(decide(cfg, map, OKTA_CLAIMS("openid admin:db"), "dbadmin"),
+                   WIF_OK);
+  assert_int_equal(
+      decide(cfg, map, OKTA_CLAIMS("openid admin:db-readonly"), "dbadmin"),
+      WIF_E_NO_MAPPING);
+  wif_map_free(map);
+  wif_config_free(cfg);
+}
+
 static void test_samples(void **state) {
   size_t clen, mlen;
   char *ctext =
@@ -435,8 +628,10 @@ static void test_samples(void **state) {
     fail_msg("%s", err.msg);
   if (wif_map_parse(mtext, mlen, "pam_wif.map", cfg, &map, &err) != WIF_OK)
     fail_msg("%s", err.msg);
-  assert_int_equal(map->n_rules, 4);
+  assert_int_equal(map->n_rules, 6);
   assert_int_equal(map->rules[2].n_accounts, 2);
+  assert_int_equal(map->rules[5].type, WIF_AUTHZ_CLAIM);
+  assert_string_equal(map->rules[5].claim, "job_workflow_ref");
   wif_map_free(map);
   wif_config_free(cfg);
   free(ctext);
@@ -455,6 +650,7 @@ int main(void) {
       cmocka_unit_test(test_parse_bad_calls),
       cmocka_unit_test(test_load),
       cmocka_unit_test(test_samples),
+      cmocka_unit_test(test_provider_shapes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

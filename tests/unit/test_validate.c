@@ -16,8 +16,8 @@ struct fixture {
   struct wif_validator *v;
 };
 
-static void set(struct wif_config *cfg, struct wif_provider *p,
-                const char *key, const char *value) {
+static void set(struct wif_config *cfg, struct wif_provider *p, const char *key,
+                const char *value) {
   struct wif_error err;
   if (wif_config_set(cfg, p, key, value, &err) != WIF_OK)
     fail_msg("%s = %s: %s", key, value, err.msg);
@@ -74,7 +74,7 @@ static wif_rc check(struct fixture *f, const char *token) {
   return rc;
 }
 
-#define CLAIMS_FMT                                                            \
+#define CLAIMS_FMT                                                             \
   "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"%s\",\"exp\":%lld,\"iat\":%lld}"
 
 static char *good_claims(char *buf, size_t n, const char *iss) {
@@ -110,15 +110,36 @@ static void test_all_ten_algorithms(void **state) {
 static void test_unknown_issuer(void **state) {
   struct fixture *f = *state;
   char claims[512];
-  char *t = wif_test_sign("rs256", "RS256", NULL,
-                          good_claims(claims, sizeof(claims),
-                                      "https://issuer.example/tenant/"));
+  char *t = wif_test_sign(
+      "rs256", "RS256", NULL,
+      good_claims(claims, sizeof(claims), "https://issuer.example/tenant/"));
   struct wif_result r;
   struct wif_error err;
 
   assert_int_equal(run(f, t, &err, &r), WIF_E_ISS_MISMATCH);
   assert_null(r.provider);
   assert_non_null(strstr(err.msg, "https://issuer.example/tenant/"));
+  /* The near miss is named (issue 12), and still refused. */
+  assert_non_null(strstr(err.msg, "provider \"main\" has "
+                                  "\"https://issuer.example/tenant\", which "
+                                  "differs only by a trailing slash"));
+  wif_result_clear(&r);
+  free(t);
+  /* Scheme and slash: http://other.example names "other". */
+  t = wif_test_sign(
+      "rs256", "RS256", NULL,
+      good_claims(claims, sizeof(claims), "http://other.example"));
+  assert_int_equal(run(f, t, &err, &r), WIF_E_ISS_MISMATCH);
+  assert_null(r.provider);
+  assert_non_null(strstr(err.msg, "provider \"other\" has"));
+  wif_result_clear(&r);
+  free(t);
+  /* Anything else: no hint. */
+  t = wif_test_sign(
+      "rs256", "RS256", NULL,
+      good_claims(claims, sizeof(claims), "https://issuer.example/tenant2"));
+  assert_int_equal(run(f, t, &err, &r), WIF_E_ISS_MISMATCH);
+  assert_null(strstr(err.msg, "differs only"));
   wif_result_clear(&r);
   free(t);
 }
@@ -180,9 +201,9 @@ static void test_b4_key_bound_to_alg(void **state) {
 static void test_kid_not_found(void **state) {
   struct fixture *f = *state;
   char claims[512];
-  char *t = wif_test_sign(
-      "rs256", "RS256", "{\"alg\":\"RS256\",\"kid\":\"../../etc/passwd\"}",
-      good_claims(claims, sizeof(claims), ISS));
+  char *t = wif_test_sign("rs256", "RS256",
+                          "{\"alg\":\"RS256\",\"kid\":\"../../etc/passwd\"}",
+                          good_claims(claims, sizeof(claims), ISS));
   struct wif_error err;
   struct wif_result r;
   assert_int_equal(run(f, t, &err, &r), WIF_E_KEY_NOT_FOUND);
@@ -266,8 +287,7 @@ static void test_claim_reasons(void **state) {
   t = wif_test_sign("ps256", "PS256", NULL, claims);
   assert_int_equal(check(f, t), WIF_E_AUD_MISMATCH);
   free(t);
-  t = wif_test_sign("eddsa", "EdDSA", NULL,
-                    "{\"aud\":\"" AUD "\",\"exp\":1}");
+  t = wif_test_sign("eddsa", "EdDSA", NULL, "{\"aud\":\"" AUD "\",\"exp\":1}");
   assert_int_equal(check(f, t), WIF_E_ISS_MISMATCH);
   free(t);
   t = wif_test_sign("eddsa", "EdDSA", NULL, "{\"iss\":[\"" ISS "\"]}");

@@ -1,6 +1,10 @@
 /* Shared helpers for the unit tests: files, keys and token signing. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setenv */
+#endif
 #include "testutil.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +131,7 @@ char *wif_test_sign(const char *kid, const char *alg_name,
   assert_true(wif_alg_from_name(alg_name, strlen(alg_name), &alg));
   if (header_json == NULL) {
     snprintf(header_buf, sizeof(header_buf),
-             "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg_name,
-             kid);
+             "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg_name, kid);
     header_json = header_buf;
   }
   char *h = wif_test_b64(header_json, strlen(header_json));
@@ -139,9 +142,8 @@ char *wif_test_sign(const char *kid, const char *alg_name,
   snprintf(input, input_len + 1, "%s.%s", h, p);
 
   digest = wif_alg_digest_name(alg);
-  assert_int_equal(EVP_DigestSignInit_ex(mctx, &pctx, digest, NULL, NULL,
-                                         pkey, NULL),
-                   1);
+  assert_int_equal(
+      EVP_DigestSignInit_ex(mctx, &pctx, digest, NULL, NULL, pkey, NULL), 1);
   if (wif_alg_is_pss(alg)) {
     assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING),
                      1);
@@ -177,4 +179,27 @@ char *wif_test_signf(const char *kid, const char *alg, const char *fmt, ...) {
   vsnprintf(claims, sizeof(claims), fmt, ap);
   va_end(ap);
   return wif_test_sign(kid, alg, NULL, claims);
+}
+
+/* Builds that compile this file for other programs may not build them. */
+#ifndef WIF_TEST_LOCALE_DIR
+#define WIF_TEST_LOCALE_DIR ""
+#endif
+
+const char *wif_test_setlocale(const char *name) {
+  const char *loc = setlocale(LC_ALL, name);
+
+  if (loc == NULL) {
+    /* glibc reads LOCPATH on every setlocale call. */
+    assert_int_equal(setenv("LOCPATH", WIF_TEST_LOCALE_DIR, 1), 0);
+    loc = setlocale(LC_ALL, name);
+    unsetenv("LOCPATH");
+  }
+  if (loc == NULL) {
+    loc = setlocale(LC_ALL, "C.UTF-8");
+    printf("# locale %s is not available; running under %s\n", name,
+           loc != NULL ? loc : "(none)");
+  }
+  assert_non_null(loc);
+  return loc;
 }

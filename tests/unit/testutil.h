@@ -41,6 +41,15 @@ char *wif_test_signf(const char *kid, const char *alg, const char *fmt, ...)
 /* Three raw segments joined with dots (each already base64url or not). */
 char *wif_test_join(const char *h, const char *p, const char *s);
 
+/*
+ * Switches LC_ALL to `name` (such as "de_DE.UTF-8"), from the system or
+ * from the locales tests/tools/make_locales.sh built for the tests. When
+ * neither has it, falls back to C.UTF-8 and prints that it did, so the
+ * test still runs under a UTF-8 locale; fails the test when not even that
+ * exists. Returns the locale in effect. Undo with setlocale(LC_ALL, "C").
+ */
+const char *wif_test_setlocale(const char *name);
+
 /* Exit status of a test program that could not run (ctest SKIP_RETURN_CODE):
  * reported as skipped, never as passed. */
 #define WIF_TEST_SKIP 77

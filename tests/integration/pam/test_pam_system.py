@@ -148,7 +148,7 @@ class CheckTest(unittest.TestCase):
         self.f.write(self.f.map, MAP + "users group x nobody\n")
         r = self.check()
         self.assertEqual(r.returncode, 2)
-        self.assertIn("type group does not match provider \"users\"",
+        self.assertIn("type group is not in the authorization of provider \"users\"",
                       r.stdout)
         self.f.write_conf("audiense = x\n")
         r = self.check()
