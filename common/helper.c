@@ -232,6 +232,7 @@ static wif_rc run(const char *helper, const char *const argv[], long timeout_ms,
   wif_rc rc;
 
   memset(&s, 0, sizeof(s));
+  memset(answer, 0, sizeof(*answer));
   wif_error_clear(&serr);
   s.path = helper != NULL ? helper : WIF_HELPER_PATH;
   s.argv = argv;

@@ -229,7 +229,10 @@ static wif_rc pump(int fds[P_N], int64_t deadline, size_t out_max,
       got = read(fds[i], dst, want);
       if (got < 0 && (errno == EINTR || errno == EAGAIN))
         continue;
-      if (got <= 0) {
+      /* A short read would pass for the whole answer. */
+      if (got < 0)
+        return wif_error_set(err, WIF_E_SYSTEM, "read: %s", strerror(errno));
+      if (got == 0) {
         close_fd(&fds[i]);
         continue;
       }
