@@ -77,6 +77,16 @@ static const struct rc_info rc_table[WIF_RC_COUNT] = {
     [WIF_E_INTERNAL] = {"INTERNAL", "internal error", WIF_CLASS_SYSTEM},
     [WIF_E_UNAVAILABLE] = {"UNAVAILABLE", "a network service cannot be reached",
                            WIF_CLASS_UNAVAILABLE},
+    [WIF_E_UNBOUND] = {"UNBOUND",
+                       "the WIF_* environment was not set by pam_wif's auth "
+                       "phase",
+                       WIF_CLASS_INVALID},
+    [WIF_E_TAMPERED] = {"TAMPERED",
+                        "the WIF_* environment changed after authentication",
+                        WIF_CLASS_INVALID},
+    [WIF_E_UNKNOWN_ACCOUNT] = {"UNKNOWN_ACCOUNT",
+                               "the account is unknown on this host",
+                               WIF_CLASS_INVALID},
 };
 
 static const struct rc_info *rc_lookup(wif_rc rc) {

@@ -40,6 +40,9 @@ typedef enum {
   WIF_E_SYSTEM,            /* a system call failed */
   WIF_E_INTERNAL,          /* an impossible state */
   WIF_E_UNAVAILABLE,       /* a network service cannot be reached */
+  WIF_E_UNBOUND,           /* WIF_* values that pam_wif's auth did not bind */
+  WIF_E_TAMPERED,          /* WIF_* values changed since auth bound them */
+  WIF_E_UNKNOWN_ACCOUNT,   /* sshd hid the answer: no such account here */
   WIF_RC_COUNT
 } wif_rc;
 

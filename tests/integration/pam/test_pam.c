@@ -452,13 +452,28 @@ static void test_first_pass(void **state) {
       run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
       PAM_SUCCESS);
   assert_int_equal(c.asked, 0);
-  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
+  /* A token-shaped PAM_AUTHTOK that does not verify is refused, never
+   * asked again. */
+  assert_int_equal(setenv("PAM_AUTHTOK", "aaaa.bbbb.cccc", 1), 0);
   assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
                    PAM_AUTH_ERR);
   assert_int_equal(
       run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
       PAM_AUTH_ERR);
   assert_int_equal(c.asked, 0);
+  /* An earlier answer that is no token (a password): use_first_pass
+   * refuses it, try_first_pass asks (pam_unix's convention). */
+  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
+  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_AUTH_ERR);
+  assert_int_equal(c.asked, 0);
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(
+      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_SUCCESS);
+  assert_int_equal(c.asked, 1);
   unsetenv("PAM_AUTHTOK");
   free(tok);
 }
