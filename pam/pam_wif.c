@@ -210,29 +210,33 @@ static bool parse_arg(const char *arg, struct args *a) {
   return true;
 }
 
-/* PAM_SUCCESS, or PAM_SERVICE_ERR with the reason in err: a typo must
- * never weaken anything, so every phase refuses to run. */
+/* PAM_SUCCESS, or PAM_SERVICE_ERR with the first reason in err: a typo
+ * must never weaken anything, so every phase refuses to run. All
+ * arguments are read even so, so that log_file= takes that line too. */
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv,
                       struct args *a, struct wif_error *err) {
+  int ret = PAM_SUCCESS;
+
   memset(a, 0, sizeof(*a));
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     const char *hint = "";
     char shown[SHOWN_MAX];
 
-    if (parse_arg(arg, a))
+    if (parse_arg(arg, a) || ret != PAM_SUCCESS)
       continue;
     if (wif_text_skip_prefix(arg, "config=") != NULL ||
         wif_text_skip_prefix(arg, "log_file=") != NULL)
       hint = " (it needs an absolute path)";
     else if (wif_text_skip_prefix(arg, "session_max=") != NULL)
-      hint = " (token, none or 1 to "
-             "315360000 seconds)";
+      hint = " (token, none or 1 to 315360000 seconds)";
     wif_log_sanitize(arg, strlen(arg), shown, sizeof(shown));
     wif_error_set(err, WIF_E_CONFIG_INVALID,
                   "unknown or invalid module argument \"%s\"%s", shown, hint);
-    return PAM_SERVICE_ERR;
+    ret = PAM_SERVICE_ERR;
   }
+  if (ret != PAM_SUCCESS)
+    return ret;
   if (a->use_first_pass && a->try_first_pass) {
     wif_error_set(err, WIF_E_CONFIG_INVALID,
                   "use_first_pass and try_first_pass exclude each other");
@@ -302,13 +306,17 @@ static int begin(pam_handle_t *pamh, int argc, const char **argv,
   c->params.log_decision = true;
   c->params.service = phase;
   c->params.now = (int64_t)time(NULL);
-  if (ret == PAM_SUCCESS &&
-      pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+  if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
     c->sink.service = item;
-  if (ret == PAM_SUCCESS && c->a.log_file != NULL) {
-    wif_rc rc =
-        wif_logfile_open(c->a.log_file, c->params.owner, &c->sink.fd, &err);
-    ret = pam_code(rc);
+  if (c->a.log_file != NULL) {
+    struct wif_error open_err;
+    wif_rc rc = wif_logfile_open(c->a.log_file, c->params.owner, &c->sink.fd,
+                                 &open_err);
+
+    if (rc != WIF_OK && ret == PAM_SUCCESS) {
+      err = open_err;
+      ret = pam_code(rc);
+    }
   }
   if (ret != PAM_SUCCESS) {
     item = NULL;
