@@ -103,9 +103,12 @@ static wif_rc open_key_dir(const char *dir, uid_t owner, bool create,
   }
   fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    rc = wif_error_set(err,
-                       errno == ELOOP ? WIF_E_CONFIG_INSECURE : WIF_E_SYSTEM,
-                       "%s: cannot open: %s", dir, strerror(errno));
+    /* O_DIRECTORY | O_NOFOLLOW on a symbolic link: ENOTDIR or ELOOP. */
+    rc = wif_error_set(
+        err,
+        errno == ELOOP || errno == ENOTDIR ? WIF_E_CONFIG_INSECURE
+                                           : errno_rc(errno),
+        "%s: cannot open as a directory: %s", dir, strerror(errno));
     goto out;
   }
   /* mkdir's mode passed through the caller's umask: set it outright. */

@@ -60,7 +60,10 @@ static wif_rc open_parent(char *copy, const char *path, uid_t owner,
     next = openat(dirfd, comp, DIR_FLAGS);
     if (next < 0 || fstat(next, &st) != 0) {
       rc = wif_error_set(
-          err, errno == ELOOP ? WIF_E_CONFIG_INSECURE : errno_rc(errno),
+          err,
+          /* O_DIRECTORY | O_NOFOLLOW on a symbolic link: ENOTDIR or ELOOP */
+          errno == ELOOP || errno == ENOTDIR ? WIF_E_CONFIG_INSECURE
+                                             : errno_rc(errno),
           "log_file %s: directory %s: %s", path, comp, strerror(errno));
       if (next >= 0)
         (void)close(next);
