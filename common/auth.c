@@ -392,13 +392,24 @@ static wif_rc hand_over(const struct wif_auth_params *params,
                         const char *service, const struct wif_verdict *v,
                         struct wif_handover *out_h, struct wif_error *err) {
   unsigned char key[WIF_HANDOVER_KEY_LEN];
+  const unsigned char *k = key;
   struct wif_handover_facts f;
   wif_rc rc;
 
   rc =
       wif_handover_key(binding_dir(params, cfg), params->owner, true, key, err);
-  if (rc != WIF_OK)
+  /* A service user (postgres) may have no usable cache_dir; its auth and
+   * account share a process, where the record suffices. Root always has
+   * /run, so there a key failure is the decision's outcome. */
+  if (rc != WIF_OK && params->owner != 0) {
+    wif_log(params->log, LOG_WARNING,
+            "no binding key (%s): the grant holds in this process only",
+            err->msg);
+    wif_error_clear(err);
+    k = NULL;
+  } else if (rc != WIF_OK) {
     return rc;
+  }
   f.provider = v->provider;
   f.subject = v->subject;
   f.subject_len = v->subject_len;
@@ -407,7 +418,7 @@ static wif_rc hand_over(const struct wif_auth_params *params,
   f.type = v->grant_type;
   f.identifier = v->grant_identifier;
   f.identifier_len = strlen(v->grant_identifier);
-  rc = wif_handover_make(&f, account, service, key, out_h, err);
+  rc = wif_handover_make(&f, account, service, k, out_h, err);
   OPENSSL_cleanse(key, sizeof(key));
   return rc;
 }

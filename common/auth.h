@@ -80,8 +80,10 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
 /*
  * wif_auth_authenticate for the PAM module: on WIF_OK also the hand-over
  * for the account phase (handover.h) in *out_h, bound to account and
- * service under the binding key (made on first use). Failing to make it
- * is the decision's outcome (one log line either way). *out_h is cleared
+ * service under the binding key (made on first use). For root, failing
+ * to make it is the decision's outcome (one log line either way); for
+ * another owner (a service user without a usable cache_dir) a warning is
+ * logged and the hand-over has no WIF_BINDING. *out_h is cleared
  * first; wif_handover_clear it after any outcome.
  */
 wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,

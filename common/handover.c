@@ -425,7 +425,7 @@ wif_rc wif_handover_make(const struct wif_handover_facts *f,
     return wif_error_set(err, WIF_E_INTERNAL, "no hand-over");
   memset(out, 0, sizeof(*out));
   if (f == NULL || f->provider == NULL || f->issuer == NULL ||
-      account == NULL || service == NULL || key == NULL) {
+      account == NULL || service == NULL) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "incomplete hand-over");
     goto out;
   }
@@ -438,6 +438,10 @@ wif_rc wif_handover_make(const struct wif_handover_facts *f,
   if ((out->account = strdup(account)) == NULL ||
       (out->service = strdup(service)) == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if (key == NULL) {
+    rc = WIF_OK; /* no WIF_BINDING: valid within this process only */
     goto out;
   }
   hex(nonce, sizeof(nonce), binding);

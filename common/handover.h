@@ -107,9 +107,10 @@ wif_rc wif_handover_key(const char *dir, uid_t owner, bool create,
 
 /*
  * Makes the hand-over for f, bound to account and service under key (a
- * fresh nonce each call). *out is cleared first and filled only on WIF_OK
- * (WIF_E_NOMEM, WIF_E_SYSTEM when no random bytes, WIF_E_INTERNAL when a
- * value cannot be encoded).
+ * fresh nonce each call); with key NULL, without WIF_BINDING (it then
+ * holds only as a record in this process). *out is cleared first and filled
+ * only on WIF_OK (WIF_E_NOMEM, WIF_E_SYSTEM when no random bytes,
+ * WIF_E_INTERNAL when a value cannot be encoded).
  */
 wif_rc wif_handover_make(const struct wif_handover_facts *f,
                          const char *account, const char *service,
