@@ -276,10 +276,8 @@ static void put_field(unsigned char *buf, size_t *off, const char *s) {
   buf[(*off)++] = (unsigned char)(n >> 16);
   buf[(*off)++] = (unsigned char)(n >> 8);
   buf[(*off)++] = (unsigned char)n;
-  if (s != NULL) {
-    memcpy(buf + *off, s, n);
-    *off += n;
-  }
+  for (uint32_t i = 0; s != NULL && i < n; i++)
+    buf[(*off)++] = (unsigned char)s[i]; /* bytes, no terminator */
 }
 
 /*
@@ -371,7 +369,7 @@ static char *encoded(const char *prefix, const char *s, size_t len) {
 
   if (out == NULL)
     return NULL;
-  memcpy(out, prefix, plen);
+  memcpy(out, prefix, plen + 1);
   if (!wif_handover_encode(s, len, out + plen, size - plen)) {
     free(out);
     return NULL;

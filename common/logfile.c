@@ -120,7 +120,8 @@ wif_rc wif_logfile_open(const char *path, uid_t owner, int *out_fd,
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
   }
-  if ((rc = open_parent(copy, path, owner, &dirfd, &name, err)) != WIF_OK)
+  rc = open_parent(copy, path, owner, &dirfd, &name, err);
+  if (rc != WIF_OK || name == NULL)
     goto out;
   fd = openat(dirfd, name, FILE_FLAGS | O_CREAT | O_EXCL, 0600);
   if (fd >= 0)
