@@ -14,6 +14,7 @@
 
 #include "jwks_cache.h"
 #include "map.h"
+#include "prompt.h"
 #include "replay.h"
 #include "validate.h"
 
@@ -36,66 +37,6 @@ void wif_verdict_clear(struct wif_verdict *v) {
   free(v->kid);
   clear_identity(v);
   verdict_reset(v);
-}
-
-bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size) {
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-
-  if (out == NULL || out_size == 0)
-    return false;
-  out[0] = '\0';
-  for (size_t i = 0; s != NULL && i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      if (o + 2 > out_size)
-        return false;
-      out[o++] = (char)c;
-    } else {
-      if (o + 5 > out_size)
-        return false;
-      out[o++] = '\\';
-      out[o++] = 'x';
-      out[o++] = hex[c >> 4];
-      out[o++] = hex[c & 0xf];
-    }
-  }
-  out[o] = '\0';
-  return true;
-}
-
-bool wif_auth_grant_encode(enum wif_authz type, const char *claim,
-                           const char *id, size_t id_len, char *out,
-                           size_t out_size) {
-  size_t o;
-
-  if (out == NULL || out_size == 0 ||
-      (type == WIF_AUTHZ_CLAIM) != (claim != NULL))
-    return false;
-  out[0] = '\0';
-  o = (size_t)snprintf(out, out_size, "%s:", wif_authz_name(type));
-  if (o >= out_size)
-    return false;
-  if (claim != NULL) {
-    for (const char *c = claim; *c != '\0'; c++) {
-      char one[8];
-
-      if (*c == ':')
-        (void)snprintf(one, sizeof(one), "\\x3a");
-      else if (!wif_auth_encode(c, 1, one, sizeof(one)))
-        return false;
-      if (o + strlen(one) + 1 > out_size)
-        return false;
-      memcpy(out + o, one, strlen(one) + 1);
-      o += strlen(one);
-    }
-    if (o + 2 > out_size)
-      return false;
-    out[o++] = ':';
-    out[o] = '\0';
-  }
-  return wif_auth_encode(id, id_len, out + o, out_size - o);
 }
 
 /*
@@ -510,9 +451,70 @@ static void finish(const struct wif_auth_params *params, const char *account,
     log_decision(params, account, out, cfg, r);
 }
 
-wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
-                             const char *account, const char *token, size_t len,
-                             struct wif_verdict *out) {
+static const char *binding_dir(const struct wif_auth_params *p,
+                               const struct wif_config *cfg) {
+  return p->binding_dir != NULL
+             ? p->binding_dir
+             : wif_handover_key_dir(p->owner, cfg->cache_dir);
+}
+
+/* The hand-over of a granted verdict, under the binding key. */
+static wif_rc hand_over(const struct wif_auth_params *params,
+                        const struct wif_config *cfg, const char *account,
+                        const char *service, const struct wif_verdict *v,
+                        struct wif_handover *out_h, struct wif_error *err) {
+  unsigned char key[WIF_HANDOVER_KEY_LEN];
+  const unsigned char *k = key;
+  struct wif_handover_facts f;
+  wif_rc rc;
+
+  rc =
+      wif_handover_key(binding_dir(params, cfg), params->owner, true, key, err);
+  /* A service user (postgres) may have no usable cache_dir; its auth and
+   * account share a process, where the record suffices. Root always has
+   * /run, so there a key failure is the decision's outcome. */
+  if (rc != WIF_OK && params->owner != 0) {
+    wif_log(params->log, LOG_WARNING,
+            "no binding key (%s): the grant holds in this process only",
+            err->msg);
+    wif_error_clear(err);
+    k = NULL;
+  } else if (rc != WIF_OK) {
+    return rc;
+  }
+  f.provider = v->provider;
+  f.subject = v->subject;
+  f.subject_len = v->subject_len;
+  f.issuer = v->issuer;
+  f.exp = v->exp;
+  f.type = v->grant_type;
+  f.claim = v->grant_claim;
+  f.identifier = v->grant_identifier;
+  f.identifier_len = strlen(v->grant_identifier);
+  rc = wif_handover_make(&f, account, service, k, out_h, err);
+  OPENSSL_cleanse(key, sizeof(key));
+  return rc;
+}
+
+/* A token cut to ssh's (or pam_exec's) answer limit rarely parses; the
+ * detail then says so, and how to send it whole. */
+static void explain_cut(size_t len, wif_rc rc, struct wif_error *err) {
+  char detail[WIF_ERROR_MSG_MAX];
+
+  if (rc != WIF_E_MALFORMED || !wif_prompt_cut_length(len))
+    return;
+  (void)snprintf(detail, sizeof(detail), "%s", err->msg);
+  wif_error_set(err, rc,
+                "the token is exactly %zu bytes and does not parse: it was "
+                "probably truncated (ssh cuts an answer at %d bytes, "
+                "pam_exec at %d); send it in parts with `wifctl askpass` or "
+                "`wifctl ssh` (%s)",
+                len, WIF_PROMPT_SSH_CUT, WIF_PROMPT_EXEC_CUT, detail);
+}
+
+static wif_rc decide(const struct wif_auth_params *params, const char *account,
+                     const char *token, size_t len, const char *service,
+                     struct wif_verdict *out, struct wif_handover *out_h) {
   wif_rc rc = WIF_E_INTERNAL;
   struct wif_config *cfg = NULL;
   struct wif_map *map = NULL;
@@ -540,6 +542,7 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
   if (rc != WIF_OK)
     goto out;
   rc = wif_validate(keys.v, token, len, params->now, &res, &err);
+  explain_cut(len, rc, &err);
   if (res.provider != NULL &&
       (out->provider = strdup(res.provider->name)) == NULL) {
     rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
@@ -568,6 +571,8 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
   if (rc != WIF_OK)
     goto out;
   rc = fill_success(out, &res, rule, map->name, &err);
+  if (rc == WIF_OK && out_h != NULL)
+    rc = hand_over(params, cfg, account, service, out, out_h, &err);
 out:
   if (rc != WIF_OK)
     clear_identity(out); /* promised only on success */
@@ -577,6 +582,26 @@ out:
   wif_map_free(map);
   wif_config_free(cfg);
   return rc;
+}
+
+wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
+                             const char *account, const char *token, size_t len,
+                             struct wif_verdict *out) {
+  return decide(params, account, token, len, NULL, out, NULL);
+}
+
+wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,
+                                   const char *account, const char *token,
+                                   size_t len, const char *service,
+                                   struct wif_verdict *out,
+                                   struct wif_handover *out_h) {
+  if (out_h == NULL || service == NULL) {
+    if (out != NULL)
+      verdict_reset(out);
+    return WIF_E_INTERNAL;
+  }
+  memset(out_h, 0, sizeof(*out_h));
+  return decide(params, account, token, len, service, out, out_h);
 }
 
 static void clear_identity(struct wif_verdict *v) {
@@ -599,28 +624,13 @@ static void clear_identity(struct wif_verdict *v) {
   v->grant_line = 0;
 }
 
-static wif_rc parse_expires(const char *s, int64_t *out,
-                            struct wif_error *err) {
-  char *end = NULL;
-  long long n;
-
-  if (s[0] < '0' || s[0] > '9')
-    return wif_error_set(err, WIF_E_MALFORMED, "WIF_EXPIRES is not a number");
-  errno = 0;
-  n = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || n < 0)
-    return wif_error_set(err, WIF_E_MALFORMED, "WIF_EXPIRES is not a number");
-  *out = (int64_t)n;
-  return WIF_OK;
-}
-
 /* The rule of provider p, of a type p still authorizes, whose encoded
  * grant is `grant` and which lists account; NULL when none. */
 static const struct wif_map_rule *find_grant(const struct wif_map *map,
                                              const struct wif_provider *p,
                                              const char *grant,
                                              const char *account) {
-  char enc[WIF_AUTH_GRANT_MAX];
+  char enc[WIF_HANDOVER_GRANT_MAX];
 
   for (size_t i = 0; i < map->n_rules; i++) {
     const struct wif_map_rule *r = &map->rules[i];
@@ -629,68 +639,66 @@ static const struct wif_map_rule *find_grant(const struct wif_map *map,
         (p->authz_types & WIF_AUTHZ_BIT(r->type)) == 0 ||
         !wif_map_rule_grants(r, account))
       continue;
-    if (wif_auth_grant_encode(r->type, r->claim, r->identifier,
-                              r->identifier_len, enc, sizeof(enc)) &&
+    if (wif_handover_grant_encode(r->type, r->claim, r->identifier,
+                                  r->identifier_len, enc, sizeof(enc)) &&
         strcmp(enc, grant) == 0)
       return r;
   }
   return NULL;
 }
 
+/* The grant that auth handed over, once verified as bound to account. */
+static wif_rc bound_grant(const struct wif_auth_params *params,
+                          const struct wif_config *cfg, const char *account,
+                          const struct wif_handover_input *in,
+                          struct wif_handover_grant *g, struct wif_error *err) {
+  wif_rc rc = wif_handover_verify(in, account, binding_dir(params, cfg),
+                                  params->owner, err);
+
+  if (rc != WIF_OK)
+    return rc;
+  return wif_handover_parse(in->values, g, err);
+}
+
 wif_rc wif_auth_recheck(const struct wif_auth_params *params,
-                        const char *account, const struct wif_auth_grant *g,
+                        const char *account,
+                        const struct wif_handover_input *in,
                         struct wif_verdict *out) {
   wif_rc rc = WIF_E_INTERNAL;
   struct wif_config *cfg = NULL;
   struct wif_map *map = NULL;
   const struct wif_provider *p;
   const struct wif_map_rule *rule;
-  enum wif_authz type;
-  int64_t exp = 0;
+  struct wif_handover_grant g;
   struct wif_error err;
+  int64_t exp;
 
   wif_error_clear(&err);
   if (out == NULL)
     return WIF_E_INTERNAL;
   verdict_reset(out);
-  if (params == NULL || g == NULL) {
+  if (params == NULL || in == NULL) {
     rc = wif_error_set(&err, WIF_E_INTERNAL, "no parameters");
     goto out;
   }
   rc = check_account_name(account, &err);
   if (rc != WIF_OK)
     goto out;
-  if (g->provider != NULL &&
-      (out->provider = strndup(g->provider, LOG_VALUE_MAX)) == NULL) {
+  if (in->values[WIF_HO_PROVIDER] != NULL &&
+      (out->provider = strndup(in->values[WIF_HO_PROVIDER], LOG_VALUE_MAX)) ==
+          NULL) {
     rc = wif_error_set(&err, WIF_E_NOMEM, "out of memory");
     goto out;
   }
-  if (g->provider == NULL || g->issuer == NULL || g->expires == NULL ||
-      g->grant == NULL) {
-    rc = wif_error_set(&err, WIF_E_MALFORMED,
-                       "the WIF_* environment of the auth phase is "
-                       "incomplete");
-    goto out;
-  }
-  if (strncmp(g->grant, "user:", 5) == 0) {
-    type = WIF_AUTHZ_USER;
-  } else if (strncmp(g->grant, "group:", 6) == 0) {
-    type = WIF_AUTHZ_GROUP;
-  } else if (strncmp(g->grant, "claim:", 6) == 0 &&
-             strchr(g->grant + 6, ':') != NULL) {
-    type = WIF_AUTHZ_CLAIM;
-  } else {
-    rc = wif_error_set(&err, WIF_E_MALFORMED, "WIF_GRANT does not parse");
-    goto out;
-  }
-  rc = parse_expires(g->expires, &exp, &err);
-  if (rc != WIF_OK)
-    goto out;
   rc = load_files(params, &cfg, &map, &err);
   if (rc != WIF_OK)
     goto out;
-  p = wif_config_provider_by_name(cfg, g->provider);
-  if (p == NULL || strcmp(p->issuer, g->issuer) != 0) {
+  rc = bound_grant(params, cfg, account, in, &g, &err);
+  if (rc != WIF_OK)
+    goto out;
+  exp = g.exp;
+  p = wif_config_provider_by_name(cfg, g.provider);
+  if (p == NULL || strcmp(p->issuer, g.issuer) != 0) {
     rc = wif_error_set(&err, WIF_E_NO_MAPPING,
                        "the provider that authenticated is no longer "
                        "configured with this issuer");
@@ -704,12 +712,12 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
                        exp, params->now);
     goto out;
   }
-  rule = find_grant(map, p, g->grant, account);
+  rule = find_grant(map, p, g.grant, account);
   if (rule == NULL) {
     rc = wif_error_set(&err, WIF_E_NO_MAPPING,
                        "no rule in %s grants account \"%s\" to this %s of "
                        "provider \"%s\" any more",
-                       map->name, account, wif_authz_name(type), p->name);
+                       map->name, account, wif_authz_name(g.type), p->name);
     goto out;
   }
   rc = check_account(params, account, &err);

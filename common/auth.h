@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "handover.h"
 #include "jwks_cache.h"
 #include "log.h"
 
@@ -47,6 +48,9 @@ struct wif_auth_params {
    * accepted token; true (`wifctl verify --account`) only reports whether
    * it was recorded before, so that checking a token does not burn it. */
   bool replay_peek;
+  /* The hand-over's binding key directory (handover.h); NULL:
+   * wif_handover_key_dir(owner, the config's cache_dir). */
+  const char *binding_dir;
 };
 
 /*
@@ -100,28 +104,35 @@ wif_rc wif_auth_authenticate(const struct wif_auth_params *params,
                              struct wif_verdict *out);
 
 /*
- * What an earlier authentication left behind (the module's WIF_* PAM
- * environment; sshd runs auth and account in different processes).
- * All borrowed; any may be NULL when the variable is absent.
+ * wif_auth_authenticate for the PAM module: on WIF_OK also the hand-over
+ * for the account phase (handover.h) in *out_h, bound to account and
+ * service under the binding key (made on first use). For root, failing
+ * to make it is the decision's outcome (one log line either way); for
+ * another owner (a service user without a usable cache_dir) a warning is
+ * logged and the hand-over has no WIF_BINDING. *out_h is cleared
+ * first; wif_handover_clear it after any outcome.
  */
-struct wif_auth_grant {
-  const char *provider; /* WIF_PROVIDER */
-  const char *issuer;   /* WIF_ISSUER */
-  const char *expires;  /* WIF_EXPIRES, decimal seconds */
-  const char *grant;    /* WIF_GRANT: wif_auth_grant_encode's form */
-};
+wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,
+                                   const char *account, const char *token,
+                                   size_t len, const char *service,
+                                   struct wif_verdict *out,
+                                   struct wif_handover *out_h);
 
 /*
- * The account phase: re-reads the config and map and checks that the
- * grant still holds for account (which may have changed since auth: G6)
- * and that the token has not expired (exp + clock_skew > now). A grant
- * that is incomplete or does not parse is WIF_E_MALFORMED; a provider or
- * rule that is gone, or that no longer lists account, WIF_E_NO_MAPPING;
- * expiry WIF_E_EXPIRED. The account is checked as in
- * wif_auth_authenticate. Logs one line with log_decision.
+ * The account phase, on what auth handed over (the module's WIF_* PAM
+ * environment: sshd runs auth and account in different processes). The
+ * config is read, then the hand-over verified (wif_handover_verify:
+ * WIF_E_UNBOUND, WIF_E_TAMPERED) and parsed (WIF_E_MALFORMED). Then the
+ * map is re-read to check that the grant still holds for account (G6) and
+ * that the token has not expired (exp + clock_skew > now): a provider or
+ * rule that is gone, or that no longer lists account, is
+ * WIF_E_NO_MAPPING; expiry WIF_E_EXPIRED. The account is checked as in
+ * wif_auth_authenticate. Logs one line with log_decision. On WIF_OK,
+ * out->exp is the bound exp.
  */
 wif_rc wif_auth_recheck(const struct wif_auth_params *params,
-                        const char *account, const struct wif_auth_grant *g,
+                        const char *account,
+                        const struct wif_handover_input *in,
                         struct wif_verdict *out);
 
 /*
@@ -131,25 +142,6 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
 wif_rc wif_auth_reject(const struct wif_auth_params *params,
                        const char *account, wif_rc rc, const char *message,
                        struct wif_verdict *out);
-
-/*
- * The encoding used for WIF_SUBJECT and WIF_GRANT identifiers: printable
- * ASCII except `\` as is, every other byte as \xHH. It is one-to-one, so
- * encoded values compare exactly when the raw bytes do. out_size of
- * 4 * len + 1 always suffices; returns false when out is too small.
- */
-bool wif_auth_encode(const char *s, size_t len, char *out, size_t out_size);
-
-/*
- * WIF_GRANT: "user:ID", "group:ID" or "claim:NAME:ID", ID and NAME in the
- * wif_auth_encode form, NAME with ':' also as \x3a so that the last
- * unescaped ':' ends it. One-to-one. WIF_AUTH_GRANT_MAX bytes always
- * suffice for a rule the map accepts; false when out is too small.
- */
-#define WIF_AUTH_GRANT_MAX (8 + 4 * 256 + 1 + 4 * 256 + 1)
-bool wif_auth_grant_encode(enum wif_authz type, const char *claim,
-                           const char *id, size_t id_len, char *out,
-                           size_t out_size);
 
 void wif_verdict_clear(struct wif_verdict *v);
 

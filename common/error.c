@@ -95,6 +95,16 @@ static const struct rc_info rc_table[WIF_RC_COUNT] = {
                               "the replay store is damaged; one-time tokens "
                               "of this provider are refused",
                               WIF_CLASS_CONFIG},
+    [WIF_E_UNBOUND] = {"UNBOUND",
+                       "the WIF_* environment was not set by pam_wif's auth "
+                       "phase",
+                       WIF_CLASS_INVALID},
+    [WIF_E_TAMPERED] = {"TAMPERED",
+                        "the WIF_* environment changed after authentication",
+                        WIF_CLASS_INVALID},
+    [WIF_E_UNKNOWN_ACCOUNT] = {"UNKNOWN_ACCOUNT",
+                               "the account is unknown on this host",
+                               WIF_CLASS_INVALID},
 };
 
 static const struct rc_info *rc_lookup(wif_rc rc) {

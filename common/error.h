@@ -45,6 +45,9 @@ typedef enum {
   WIF_E_REPLAYED,          /* a one_time token was used before */
   WIF_E_REPLAY_FULL,       /* the replay store holds its maximum */
   WIF_E_REPLAY_CORRUPT,    /* the replay store file does not parse */
+  WIF_E_UNBOUND,           /* WIF_* values that pam_wif's auth did not bind */
+  WIF_E_TAMPERED,          /* WIF_* values changed since auth bound them */
+  WIF_E_UNKNOWN_ACCOUNT,   /* sshd hid the answer: no such account here */
   WIF_RC_COUNT
 } wif_rc;
 

@@ -18,6 +18,7 @@ wif_rc wif_prompt_reader_init(struct wif_prompt_reader *r) {
   r->buf = malloc(WIF_TOKEN_MAX + 1);
   if (r->buf == NULL)
     return WIF_E_NOMEM;
+  r->size = WIF_TOKEN_MAX + 1;
   r->buf[0] = '\0';
   return WIF_OK;
 }
@@ -59,10 +60,40 @@ void wif_prompt_reader_prompt(const struct wif_prompt_reader *r, char *buf,
 
 void wif_prompt_reader_clear(struct wif_prompt_reader *r) {
   if (r->buf != NULL) {
-    OPENSSL_cleanse(r->buf, WIF_TOKEN_MAX + 1);
+    OPENSSL_cleanse(r->buf, r->size);
     free(r->buf);
   }
   memset(r, 0, sizeof(*r));
+}
+
+bool wif_prompt_cut_length(size_t len) {
+  return len == WIF_PROMPT_SSH_CUT || len == WIF_PROMPT_EXEC_CUT;
+}
+
+bool wif_prompt_sshd_refused(const char *answer, size_t len) {
+  static const char junk[] = "\b\n\r\177INCORRECT";
+
+  if (answer == NULL || len == 0)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (answer[i] != junk[i % (sizeof(junk) - 1)])
+      return false;
+  return true;
+}
+
+bool wif_prompt_looks_like_token(const char *s, size_t len) {
+  size_t dots = 0;
+
+  for (size_t i = 0; s != NULL && i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+
+    if (c == '.')
+      dots++;
+    else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+               (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  }
+  return dots >= 2;
 }
 
 static bool only_spaces(const char *s) {

@@ -16,9 +16,32 @@
 #define WIF_PROMPT_PARTS_MAX 64
 #define WIF_PROMPT_PART_MAX 999 /* token bytes per part; `\` makes 1000 */
 
+/* Where callers cut an answer: ssh's keyboard-interactive and askpass
+ * reads, and pam_exec's. */
+#define WIF_PROMPT_SSH_CUT 1023
+#define WIF_PROMPT_EXEC_CUT 511
+
+/* Whether a token of len bytes has exactly the length of a cut answer. */
+bool wif_prompt_cut_length(size_t len);
+
+/*
+ * Whether answer (len bytes) is what sshd sends in place of the real
+ * answer for an account that does not exist, or for root when
+ * PermitRootLogin forbids it: "\b\n\r\177INCORRECT" repeated to the
+ * answer's length (OpenSSH auth-pam.c, fake_password). A token never
+ * holds those control characters.
+ */
+bool wif_prompt_sshd_refused(const char *answer, size_t len);
+
+/* Whether s (len bytes) has a compact JWS or JWE's shape: only
+ * base64url letters and dots, at least two dots. Not a validation: it
+ * tells a token from, say, a password that an earlier module read. */
+bool wif_prompt_looks_like_token(const char *s, size_t len);
+
 /* The module's side: assembles answers into one token. */
 struct wif_prompt_reader {
-  char *buf; /* NUL-terminated token so far; wiped on clear */
+  char *buf;   /* NUL-terminated token so far; wiped on clear */
+  size_t size; /* bytes allocated at buf: whoever takes buf wipes them */
   size_t len;
   unsigned parts; /* answers taken */
   bool done;      /* the last answer had no trailing `\` */

@@ -3,6 +3,14 @@
 
 #include <string.h>
 
+const char *wif_text_skip_prefix(const char *s, const char *prefix) {
+  size_t n = strlen(prefix);
+
+  if (s == NULL || strncmp(s, prefix, n) != 0)
+    return NULL;
+  return s + n;
+}
+
 bool wif_text_utf8_valid(const unsigned char *s, size_t n) {
   size_t i = 0;
 

@@ -34,6 +34,10 @@ wif_rc wif_text_next_line(const char *text, size_t len, size_t *pos, size_t max,
  */
 int wif_text_ncasecmp(const char *a, const char *b, size_t n);
 
+/* The text after prefix when s starts with it, else NULL (Linux-PAM's
+ * pam_str_skip_prefix): no hand-counted lengths. s may be NULL. */
+const char *wif_text_skip_prefix(const char *s, const char *prefix);
+
 /* Prefixes err's message with "name:line: " (or "name: " for line 0);
  * nothing when err or name is NULL. */
 void wif_text_prefix_error(struct wif_error *err, const char *name,

@@ -82,6 +82,7 @@ char *__real_strdup(const char *s);
 /* ---- the fake PAM handle -------------------------------------------- */
 
 #define ENV_MAX 16
+#define DATA_MAX 8
 #define LOG_MAX 64
 #define LOG_LINE_MAX 1024
 
@@ -104,6 +105,11 @@ struct pam_handle {
   size_t next_answer;
   enum conv_fault conv_fault;
   char *env[ENV_MAX]; /* "NAME=value", harness memory */
+  struct {
+    const char *name; /* borrowed (a module's constant) */
+    void *data;
+    void (*cleanup)(pam_handle_t *, void *, int);
+  } data[DATA_MAX];
 };
 
 static char log_lines[LOG_MAX][LOG_LINE_MAX];
@@ -202,6 +208,44 @@ int pam_putenv(pam_handle_t *pamh, const char *name_value) {
   return PAM_SUCCESS;
 }
 
+/* libpam's semantics: replacing calls the old entry's cleanup. */
+int pam_set_data(pam_handle_t *pamh, const char *name, void *data,
+                 void (*cleanup)(pam_handle_t *, void *, int)) {
+  size_t free_slot = DATA_MAX;
+
+  if (wif_fi_hit("pam_set_data"))
+    return PAM_BUF_ERR;
+  for (size_t i = 0; i < DATA_MAX; i++) {
+    if (pamh->data[i].name != NULL && strcmp(pamh->data[i].name, name) == 0) {
+      if (pamh->data[i].cleanup != NULL)
+        pamh->data[i].cleanup(pamh, pamh->data[i].data, PAM_DATA_REPLACE);
+      pamh->data[i].data = data;
+      pamh->data[i].cleanup = cleanup;
+      return PAM_SUCCESS;
+    }
+    if (pamh->data[i].name == NULL && free_slot == DATA_MAX)
+      free_slot = i;
+  }
+  if (free_slot == DATA_MAX)
+    return PAM_BUF_ERR;
+  pamh->data[free_slot].name = name;
+  pamh->data[free_slot].data = data;
+  pamh->data[free_slot].cleanup = cleanup;
+  return PAM_SUCCESS;
+}
+
+/* A lookup, like pam_getenv: not failed. */
+int pam_get_data(const pam_handle_t *pamh, const char *name,
+                 const void **data) {
+  for (size_t i = 0; i < DATA_MAX; i++) {
+    if (pamh->data[i].name != NULL && strcmp(pamh->data[i].name, name) == 0) {
+      *data = pamh->data[i].data;
+      return PAM_SUCCESS;
+    }
+  }
+  return PAM_NO_MODULE_DATA;
+}
+
 /* Answers each echo-off prompt with the next of pamh->answers. */
 static int conversation(int n, const struct pam_message **msg,
                         struct pam_response **resp, void *appdata) {
@@ -246,12 +290,16 @@ static void handle_init(pam_handle_t *pamh) {
 static void handle_clear(pam_handle_t *pamh) {
   for (size_t i = 0; i < ENV_MAX; i++)
     free(pamh->env[i]);
+  for (size_t i = 0; i < DATA_MAX; i++)
+    if (pamh->data[i].name != NULL && pamh->data[i].cleanup != NULL)
+      pamh->data[i].cleanup(pamh, pamh->data[i].data, PAM_SUCCESS);
   memset(pamh, 0, sizeof(*pamh));
 }
 
 static bool has_grant(pam_handle_t *pamh) {
   static const char *const names[] = {"WIF_PROVIDER", "WIF_SUBJECT",
-                                      "WIF_ISSUER", "WIF_EXPIRES", "WIF_GRANT"};
+                                      "WIF_ISSUER",   "WIF_EXPIRES",
+                                      "WIF_GRANT",    "WIF_BINDING"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (pam_getenv(pamh, names[i]) != NULL)
       return true;
@@ -485,6 +533,8 @@ struct scenario {
   const char *helper_arg; /* NULL: "helper=" WIF_FI_HELPER */
   bool parts;             /* send the token in three answers */
   bool first_pass;        /* the token is PAM_AUTHTOK */
+  bool sshd;     /* account in a new handle with auth's environment copied */
+  bool log_file; /* extra_arg is log_file=: a failed write is survived */
   enum conv_fault conv_fault;
   bool disk_cache;                       /* the provider uses cache_dir */
   const char *provider;                  /* the section that must grant */
@@ -566,7 +616,27 @@ static int transaction(const struct scenario *s, unsigned long fail_at,
         subject == NULL || strcmp(subject, SUBJECT) != 0)
       fail_msg("%s: auth succeeded with a wrong grant (%s, %s)", s->name,
                provider ? provider : "-", subject ? subject : "-");
+    if (s->sshd) {
+      /* sshd's shape: account runs in another process, which has the
+       * environment but none of auth's PAM data. */
+      pam_handle_t h2;
+
+      handle_init(&h2);
+      for (size_t i = 0; i < ENV_MAX; i++)
+        if (h.env[i] != NULL)
+          assert_non_null(h2.env[i] = __real_strdup(h.env[i]));
+      handle_clear(&h);
+      h = h2;
+    }
     ret = pam_sm_acct_mgmt(&h, 0, argc, argv);
+    /* The tag never outlives the account phase, unless removing it is
+     * what failed. */
+    if (pam_getenv(&h, "WIF_BINDING") != NULL &&
+        !(wif_fi_injected() &&
+          strcmp(wif_fi_injected_name(), "pam_putenv") == 0 &&
+          ret != PAM_SUCCESS))
+      fail_msg("%s: WIF_BINDING left after the account phase (%d)", s->name,
+               ret);
   }
   wif_fi_disarm();
   handle_clear(&h);
@@ -626,6 +696,15 @@ static bool must_fail(const char *name) {
  * within a bounded wait) or the unlock, whose failure close() makes moot.
  */
 static bool recovery_allowed(const struct scenario *s, const char *name) {
+  /* A line that log_file= could not take went to syslog, with a warning
+   * that says so. */
+  if (s->log_file && strcmp(name, "write") == 0) {
+    for (size_t i = 0; i < n_log_lines; i++)
+      if (log_priorities[i] <= LOG_WARNING &&
+          strstr(log_lines[i], "cannot write to log_file") != NULL)
+        return true;
+    return false;
+  }
   if (!s->disk_cache || must_fail(name))
     return false;
   if (strcmp(name, "flock") == 0)
@@ -653,6 +732,18 @@ static void sweep(const struct scenario *s, struct tally *failed,
 
   memset(failed, 0, sizeof(*failed));
   memset(recovered, 0, sizeof(*recovered));
+  /* One run without a fault first: state that persists between logins
+   * (the binding key in /run/pam_wif, which another test running at the
+   * same time may also create) exists before the calls are counted, so
+   * every run of the sweep takes the same path. */
+  {
+    bool granted;
+
+    if (transaction(s, 0, &granted) != PAM_SUCCESS) {
+      print_log();
+      fail_msg("%s: fails with no fault injected", s->name);
+    }
+  }
   for (n = 1; n <= MAX_CALLS; n++) {
     bool granted, hit;
     const char *name;
@@ -692,10 +783,13 @@ static void sweep(const struct scenario *s, struct tally *failed,
   tally_print("  failed per function (", failed);
   if (total_recovered > 0)
     tally_print("  survived per function (", recovered);
-  /* Every transaction asks for the user twice and sets five WIF_*
-   * variables; a sweep that never failed them swept nothing. */
+  /* Every transaction asks for the user twice, sets six WIF_* variables
+   * and removes WIF_BINDING, and keeps the hand-over as PAM data (auth, or
+   * account in the sshd shape); a sweep that never failed them swept
+   * nothing. */
   assert_true(tally_get(failed, "pam_get_user") == 2); /* auth, account */
-  assert_true(tally_get(failed, "pam_putenv") == 5);
+  assert_true(tally_get(failed, "pam_putenv") == 7);
+  assert_true(tally_get(failed, "pam_set_data") == (s->sshd ? 2 : 1));
   assert_true(tally_get(failed, "malloc") + tally_get(failed, "calloc") >= 20);
   assert_true(tally_get(failed, "open") + tally_get(failed, "openat") >= 4);
 }
@@ -753,7 +847,8 @@ static void test_h1_sweep_warm(void **state) {
 
   sweep(&s, &failed, &survived);
   assert_int_equal(tally_get(&failed, "conversation"), 1);
-  assert_int_equal(tally_get(&failed, "pam_get_item"), 1); /* PAM_CONV */
+  /* PAM_SERVICE in auth and account, PAM_CONV */
+  assert_int_equal(tally_get(&failed, "pam_get_item"), 3);
   assert_int_equal(survived.n, 0);
 }
 
@@ -769,7 +864,7 @@ static void test_h1_sweep_warm_parts(void **state) {
 
   sweep(&s, &failed, &survived);
   assert_int_equal(tally_get(&failed, "conversation"), 3);
-  assert_int_equal(tally_get(&failed, "pam_get_item"), 3);
+  assert_int_equal(tally_get(&failed, "pam_get_item"), 5);
   assert_int_equal(survived.n, 0);
 }
 
@@ -786,8 +881,56 @@ static void test_h1_sweep_first_pass(void **state) {
 
   sweep(&s, &failed, &survived);
   assert_int_equal(tally_get(&failed, "conversation"), 0);
-  assert_int_equal(tally_get(&failed, "pam_get_item"), 1); /* PAM_AUTHTOK */
+  /* PAM_SERVICE twice, PAM_AUTHTOK */
+  assert_int_equal(tally_get(&failed, "pam_get_item"), 3);
   assert_int_equal(survived.n, 0);
+}
+
+/* sshd: the account phase in another process verifies the binding
+ * (key file reads and the HMAC) instead of auth's PAM data. */
+static void test_h1_sweep_sshd(void **state) {
+  struct world *w = *state;
+  struct scenario s = {.name = "sshd",
+                       .config_arg = w->conf_file,
+                       .token = w->token_file,
+                       .sshd = true,
+                       .provider = "fi",
+                       .w = w};
+  struct tally failed, survived;
+
+  sweep(&s, &failed, &survived);
+  assert_int_equal(survived.n, 0);
+}
+
+/* log_file=: its directory walk, creation and writes fail cleanly. */
+static void test_h1_sweep_log_file(void **state) {
+  struct world *w = *state;
+  char arg[700];
+  char *path = wif_test_path(w->dir, "decisions.log");
+  struct scenario s = {.name = "log_file",
+                       .config_arg = w->conf_file,
+                       .token = w->token_file,
+                       .extra_arg = arg,
+                       .log_file = true,
+                       .provider = "fi",
+                       .w = w};
+  struct tally failed, survived;
+  char *text;
+
+  (void)unlink(path);
+  snprintf(arg, sizeof(arg), "log_file=%s", path);
+  sweep(&s, &failed, &survived);
+  /* Only the writes of its lines may fail without failing the login. */
+  assert_int_equal(survived.n, 1);
+  assert_true(tally_get(&survived, "write") > 0);
+  assert_true(tally_get(&failed, "openat") > 0);
+  /* The last, unfailed, run logged both decisions there. */
+  text = wif_test_read(path, NULL);
+  assert_non_null(strstr(text, "pam_wif(fi_pam:auth): auth outcome=success"));
+  assert_non_null(
+      strstr(text, "pam_wif(fi_pam:account): account outcome=success"));
+  free(text);
+  free(path);
 }
 
 static void before_cold(const struct world *w) {
@@ -916,6 +1059,8 @@ int main(int argc, char **argv) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_h8_conversation_faults, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_h1_sweep_sshd, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_h1_sweep_log_file, setup, teardown),
   };
   const struct CMUnitTest https[] = {
       cmocka_unit_test_setup_teardown(test_h1_sweep_cold, setup, teardown),

@@ -12,6 +12,7 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/json/     JSON documents (claims, headers, key sets, edge cases)
   corpus/b64url/   base64url strings
   corpus/prompt/   prompt answers (newline-separated) and prompts
+  corpus/handover/ WIF_* hand-over values, one a line
   corpus/map/      pam_wif.map texts for the fixed providers
   corpus/discovery/     discovery documents
   corpus/cachefile/     JWKS cache files (jwks_store.h format)
@@ -196,6 +197,14 @@ def b64url_seeds(w):
     w.put("b64url", "Zm9v+/==")
 
 
+def handover_seeds(w):
+    # WIF_PROVIDER ... WIF_BINDING, one a line; "-" is unset.
+    w.put("handover", "users\nalice\nhttps://issuer.example/\n1700000000\n"
+          "user:alice\n" + "0" * 32 + ":" + "0" * 64 + "\n")
+    w.put("handover", "users\n-\nhttps://i/\n-5\ngroup:g\\x5c1\n-\n")
+    w.put("handover", "-\n-\n-\n9223372036854775807\n-\n-\n")
+
+
 def prompt_seeds(w):
     w.put("prompt", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA")
     w.put("prompt", "eyJhbGci\\\nOiJSUzI1NiJ9.e30\\\n.AAAA")
@@ -317,6 +326,7 @@ def main():
     json_seeds(w, jwks)
     b64url_seeds(w)
     prompt_seeds(w)
+    handover_seeds(w)
     later_seeds(w, keys, jwks)
     replay_seeds(w)
     glob_seeds(w)

@@ -96,10 +96,11 @@ class CodeTest(unittest.TestCase):
 
     def test_module_arguments(self):
         code = read(os.path.join(ROOT, "pam", "pam_wif.c"))
-        body = code[code.index("static int parse_args"):]
+        body = code[code.index("static bool parse_arg("):]
         body = body[:body.index("\n}\n")]
         args = set(re.findall(r'strcmp\(arg, "([a-z_]+)"\)', body))
-        args |= set(re.findall(r'strncmp\(arg, "([a-z_]+=)"', body))
+        args |= set(re.findall(
+            r'(?:wif_text_skip_prefix|nonempty)\(arg, "([a-z_]+=)"', body))
         self.assertIn("config=", args)  # the pattern still finds them
         text = section(source_text("pam_wif.8"), "OPTIONS")
         for a in sorted(args):
@@ -146,8 +147,9 @@ class CodeTest(unittest.TestCase):
         self.assertIn(part, flat)
 
     def test_environment_names(self):
-        code = read(os.path.join(ROOT, "pam", "pam_wif.c"))
-        m = re.search(r"env_names\[\] = \{(.*?)\};", code, re.S)
+        code = read(os.path.join(ROOT, "common", "handover.c"))
+        m = re.search(r"wif_handover_names\[WIF_HO_COUNT\] = \{(.*?)\};",
+                      code, re.S)
         names = re.findall(r'"([A-Z_]+)"', m.group(1))
         self.assertIn("WIF_PROVIDER", names)
         text = section(source_text("pam_wif.8"), "ENVIRONMENT")

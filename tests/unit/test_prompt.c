@@ -101,23 +101,23 @@ static void test_part_numbers(void **state) {
   assert_int_equal(wif_prompt_part_number("Workload identity token:"), 1);
   assert_int_equal(
       wif_prompt_part_number("(alice@db1) Workload identity token: "), 1);
-  assert_int_equal(
-      wif_prompt_part_number("Workload identity token (part 2): "), 2);
+  assert_int_equal(wif_prompt_part_number("Workload identity token (part 2): "),
+                   2);
   assert_int_equal(
       wif_prompt_part_number("(a@h) Workload identity token (part 64): "), 64);
   assert_int_equal(
       wif_prompt_part_number("Workload identity token (part 65): "), 0);
-  assert_int_equal(
-      wif_prompt_part_number("Workload identity token (part 1): "), 0);
+  assert_int_equal(wif_prompt_part_number("Workload identity token (part 1): "),
+                   0);
   assert_int_equal(
       wif_prompt_part_number("Workload identity token (part 02): "), 0);
   assert_int_equal(
       wif_prompt_part_number("Workload identity token (part 2): x"), 0);
   assert_int_equal(wif_prompt_part_number("Password: "), 0);
   assert_int_equal(wif_prompt_part_number("(alice@db1 Password: "), 0);
-  assert_int_equal(wif_prompt_part_number(
-                       "Are you sure you want to continue connecting"),
-                   0);
+  assert_int_equal(
+      wif_prompt_part_number("Are you sure you want to continue connecting"),
+      0);
   assert_int_equal(wif_prompt_part_number(NULL), 0);
 }
 
@@ -160,6 +160,40 @@ static void test_split_and_reassemble(void **state) {
   free(token);
 }
 
+/* sshd's stand-in answer, cut lengths, and a token's shape. */
+static void test_caller_signs(void **state) {
+  static const char junk[] = "\b\n\r\177INCORRECT";
+  char buf[40];
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(buf); i++)
+    buf[i] = junk[i % 13];
+  assert_true(wif_prompt_sshd_refused(buf, 1));
+  assert_true(wif_prompt_sshd_refused(buf, 13));
+  assert_true(wif_prompt_sshd_refused(buf, sizeof(buf)));
+  assert_false(wif_prompt_sshd_refused(buf, 0));
+  assert_false(wif_prompt_sshd_refused(NULL, 3));
+  assert_false(wif_prompt_sshd_refused("\b\n\rX", 4));
+  assert_false(wif_prompt_sshd_refused("INCORRECT", 9)); /* not at 0 */
+  buf[20] = 'x';
+  assert_false(wif_prompt_sshd_refused(buf, sizeof(buf)));
+
+  assert_true(wif_prompt_cut_length(1023));
+  assert_true(wif_prompt_cut_length(511));
+  assert_false(wif_prompt_cut_length(1022));
+  assert_false(wif_prompt_cut_length(1024));
+  assert_false(wif_prompt_cut_length(512));
+
+  assert_true(wif_prompt_looks_like_token("a.b.c", 5));
+  assert_true(wif_prompt_looks_like_token("eyJ-_9.x.", 9));
+  assert_true(wif_prompt_looks_like_token("a.b.c.d.e", 9)); /* JWE */
+  assert_false(wif_prompt_looks_like_token("a.b", 3));
+  assert_false(wif_prompt_looks_like_token("", 0));
+  assert_false(wif_prompt_looks_like_token("pass word.x.y", 13));
+  assert_false(wif_prompt_looks_like_token("a.b.c=", 6));
+  assert_false(wif_prompt_looks_like_token("a.b.c\n", 6));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_part),
@@ -168,6 +202,7 @@ int main(void) {
       cmocka_unit_test(test_16_kib_limit),
       cmocka_unit_test(test_part_numbers),
       cmocka_unit_test(test_split_and_reassemble),
+      cmocka_unit_test(test_caller_signs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #define CONF PAM_TEST_ETC "/pam_wif.conf"
 #define MAP PAM_TEST_ETC "/pam_wif.map"
 #define JWKS PAM_TEST_ETC "/jwks.json"
+#define LOG_FILE PAM_TEST_ETC "/decisions.log"
+#define RUNTIME "systemd.runtime_max_sec"
 #define ANSWERS_MAX 80
 
 /* libpamtest 1.1.4's run_pamtest_conv macro misplaces a parenthesis. */
@@ -96,6 +98,7 @@ static void write_all(void) {
   write_file(CONF,
              "[global]\n"
              "map_file = " MAP "\n"
+             "cache_dir = " PAM_TEST_ETC "/cache\n"
              "[provider users]\n"
              "issuer = " ISS_U "\n"
              "audience = " AUD "\n"
@@ -456,13 +459,28 @@ static void test_first_pass(void **state) {
       run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
       PAM_SUCCESS);
   assert_int_equal(c.asked, 0);
-  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
+  /* A token-shaped PAM_AUTHTOK that does not verify is refused, never
+   * asked again. */
+  assert_int_equal(setenv("PAM_AUTHTOK", "aaaa.bbbb.cccc", 1), 0);
   assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
                    PAM_AUTH_ERR);
   assert_int_equal(
       run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
       PAM_AUTH_ERR);
   assert_int_equal(c.asked, 0);
+  /* An earlier answer that is no token (a password): use_first_pass
+   * refuses it, try_first_pass asks (pam_unix's convention). */
+  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
+  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+                   PAM_AUTH_ERR);
+  assert_int_equal(c.asked, 0);
+  memset(&c, 0, sizeof(c));
+  c.answers[0] = tok;
+  c.n = 1;
+  assert_int_equal(
+      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_SUCCESS);
+  assert_int_equal(c.asked, 1);
   unsetenv("PAM_AUTHTOK");
   free(tok);
 }
@@ -666,6 +684,286 @@ static void test_one_time(void **state) {
   free(bare);
 }
 
+/* The log_file's text so far; the file is emptied for the next check. */
+static char *log_take(void) {
+  char *text = wif_test_read(LOG_FILE, NULL);
+
+  assert_int_equal(truncate(LOG_FILE, 0), 0);
+  return text;
+}
+
+static void assert_logged(const char *needle) {
+  char *text = log_take();
+
+  if (strstr(text, needle) == NULL)
+    fail_msg("log_file lacks \"%s\":\n%s", needle, text);
+  free(text);
+}
+
+static long long env_number(pam_handle_t *ph, const char *name) {
+  const char *v = pam_getenv(ph, name);
+
+  assert_non_null(v);
+  return atoll(v);
+}
+
+/* Authenticates tok on service in a kept handle. */
+static pam_handle_t *auth_keep(const char *service, const char *tok,
+                               struct conv *c) {
+  struct pam_testcase tests[] = {
+      pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+      pam_test(PAMTEST_KEEPHANDLE, PAM_SUCCESS),
+  };
+
+  memset(c, 0, sizeof(*c));
+  c->answers[0] = tok;
+  c->n = 1;
+  assert_int_equal(RUN_CONV(service, "nobody", c, tests), PAMTEST_ERR_OK);
+  assert_non_null(tests[1].case_out.ph);
+  return tests[1].case_out.ph;
+}
+
+/* A new handle (sshd's other process) holding env, a NULL-ended list of
+ * "NAME=value". */
+static pam_handle_t *handle_with(const char *service, char **env,
+                                 struct conv *c) {
+  struct pam_conv pc = {conv_fn, c};
+  pam_handle_t *ph = NULL;
+
+  assert_int_equal(pam_start(service, "nobody", &pc, &ph), PAM_SUCCESS);
+  for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+    assert_int_equal(pam_putenv(ph, env[i]), PAM_SUCCESS);
+  return ph;
+}
+
+/* The WIF_* variables auth left, with name's value replaced by value
+ * (NULL: dropped). */
+static char **wif_env(pam_handle_t *ph, const char *name, const char *value) {
+  static const char *const names[] = {"WIF_PROVIDER", "WIF_SUBJECT",
+                                      "WIF_ISSUER",   "WIF_EXPIRES",
+                                      "WIF_GRANT",    "WIF_BINDING"};
+  char **env = calloc(8, sizeof(*env));
+  size_t n = 0;
+
+  assert_non_null(env);
+  for (size_t i = 0; i < 6; i++) {
+    const char *v = pam_getenv(ph, names[i]);
+
+    if (name != NULL && strcmp(names[i], name) == 0)
+      v = value;
+    if (v != NULL)
+      assert_true(asprintf(&env[n++], "%s=%s", names[i], v) > 0);
+  }
+  return env;
+}
+
+static void env_free(char **env) {
+  for (size_t i = 0; env[i] != NULL; i++)
+    free(env[i]);
+  free(env);
+}
+
+/* Account (and session) in a new handle holding env: sshd's shape. */
+static int account_elsewhere(char **env, bool *tag_left, long long *runtime) {
+  struct conv c;
+  pam_handle_t *ph;
+  int ret;
+
+  memset(&c, 0, sizeof(c));
+  ph = handle_with("wif_log", env, &c);
+  ret = pam_acct_mgmt(ph, 0);
+  *tag_left = pam_getenv(ph, "WIF_BINDING") != NULL;
+  if (runtime != NULL) {
+    assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+    *runtime = env_number(ph, RUNTIME);
+    assert_null(pam_getenv(ph, "WIF_BINDING"));
+  }
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  return ret;
+}
+
+/* sshd runs account in another process: the environment carries the
+ * grant, and only the binding makes it count. */
+static void test_binding_across_processes(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+  pam_handle_t *auth_ph;
+  char **env;
+  char *tag;
+  bool tag_left = true;
+  long long runtime = 0;
+
+  (void)state;
+  (void)unlink(LOG_FILE);
+  auth_ph = auth_keep("wif_log", tok, &c);
+  assert_non_null(pam_getenv(auth_ph, "WIF_BINDING"));
+  env = wif_env(auth_ph, NULL, NULL);
+  assert_int_equal(account_elsewhere(env, &tag_left, &runtime), PAM_SUCCESS);
+  assert_false(tag_left);
+  assert_true(runtime > 590 && runtime <= 600);
+  env_free(env);
+  assert_logged("account outcome=success reason=OK");
+
+  /* A never-expiring WIF_EXPIRES under the genuine tag. */
+  env = wif_env(auth_ph, "WIF_EXPIRES", "9223372036854775807");
+  assert_int_equal(account_elsewhere(env, &tag_left, NULL), PAM_AUTH_ERR);
+  assert_false(tag_left);
+  env_free(env);
+  assert_logged("account outcome=denied reason=TAMPERED");
+  /* Another identity's grant under the genuine tag. */
+  env = wif_env(auth_ph, "WIF_GRANT", "user:bob");
+  assert_int_equal(account_elsewhere(env, &tag_left, NULL), PAM_AUTH_ERR);
+  env_free(env);
+  assert_logged("reason=TAMPERED");
+  /* One hex digit of the tag changed. */
+  tag = strdup(pam_getenv(auth_ph, "WIF_BINDING"));
+  assert_non_null(tag);
+  tag[strlen(tag) - 1] = tag[strlen(tag) - 1] == '0' ? '1' : '0';
+  env = wif_env(auth_ph, "WIF_BINDING", tag);
+  assert_int_equal(account_elsewhere(env, &tag_left, NULL), PAM_AUTH_ERR);
+  env_free(env);
+  free(tag);
+  assert_logged("reason=TAMPERED");
+  /* No tag: values a user set (pam_env user_readenv), never expiring. */
+  env = wif_env(auth_ph, "WIF_BINDING", NULL);
+  free(env[3]);
+  assert_true(asprintf(&env[3], "WIF_EXPIRES=9223372036854775807") > 0);
+  assert_int_equal(account_elsewhere(env, &tag_left, NULL), PAM_AUTH_ERR);
+  env_free(env);
+  assert_logged("account outcome=denied reason=UNBOUND");
+  /* Only a forged WIF_EXPIRES: still pam_wif's business, and refused. */
+  {
+    char *one[] = {"WIF_EXPIRES=9223372036854775807", NULL};
+
+    assert_int_equal(account_elsewhere(one, &tag_left, NULL), PAM_AUTH_ERR);
+    assert_logged("reason=UNBOUND");
+  }
+  assert_int_equal(pam_end(auth_ph, PAM_SUCCESS), PAM_SUCCESS);
+  free(tok);
+}
+
+/* One process (su, sudo, PostgreSQL): auth's PAM data is the grant, and
+ * the environment must still equal it. */
+static void test_binding_one_process(void **state) {
+  char *tok = token(ISS_U, "alice", "");
+  struct conv c;
+  pam_handle_t *ph;
+
+  (void)state;
+  ph = auth_keep("wif_log", tok, &c);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  assert_null(pam_getenv(ph, "WIF_BINDING"));
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  assert_int_equal(pam_putenv(ph, "WIF_EXPIRES=9223372036854775807"),
+                   PAM_SUCCESS);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_AUTH_ERR);
+  assert_logged("account outcome=denied reason=TAMPERED");
+  /* session_max=token takes the bound exp, never the forged one. */
+  assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+  assert_true(env_number(ph, RUNTIME) > 590 && env_number(ph, RUNTIME) <= 600);
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  free(tok);
+}
+
+/* session_max: a token about to expire gets a minute; SECONDS as given;
+ * a session whose grant was never verified in this process is refused;
+ * a bad value is a configuration error. */
+static void test_session_max(void **state) {
+  int64_t now = (int64_t)time(NULL);
+  char *soon = wif_test_signf("rs256", "RS256",
+                              "{\"iss\":\"" ISS_U "\",\"aud\":\"" AUD
+                              "\",\"sub\":\"alice\","
+                              "\"exp\":%lld,\"iat\":%lld}",
+                              (long long)now + 10, (long long)now - 5);
+  char *tok = token(ISS_U, "alice", "");
+  char *forged[] = {"WIF_PROVIDER=users", "WIF_EXPIRES=9223372036854775807",
+                    NULL};
+  struct conv c;
+  pam_handle_t *ph;
+
+  (void)state;
+  ph = auth_keep("wif_log", soon, &c);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+  assert_int_equal(env_number(ph, RUNTIME), 60);
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  ph = auth_keep("wif_session_fixed", tok, &c);
+  assert_int_equal(pam_acct_mgmt(ph, 0), PAM_SUCCESS);
+  assert_int_equal(pam_open_session(ph, 0), PAM_SUCCESS);
+  assert_int_equal(env_number(ph, RUNTIME), 3600);
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  /* Forged values and no account phase in this process. */
+  memset(&c, 0, sizeof(c));
+  ph = handle_with("wif_log", forged, &c);
+  assert_int_equal(pam_open_session(ph, 0), PAM_SESSION_ERR);
+  assert_null(pam_getenv(ph, RUNTIME));
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  assert_logged("session outcome=denied reason=UNBOUND");
+  /* Not authenticated by pam_wif at all: nothing to limit (PAM_IGNORE,
+   * which libpam turns into a denial in a stack of nothing else). */
+  ph = handle_with("wif_log", NULL, &c);
+  assert_int_equal(pam_open_session(ph, 0), PAM_PERM_DENIED);
+  assert_null(pam_getenv(ph, RUNTIME));
+  assert_int_equal(pam_end(ph, PAM_SUCCESS), PAM_SUCCESS);
+  assert_int_equal(run("wif_session_bad", "nobody", &c, PAMTEST_OPEN_SESSION),
+                   PAM_SERVICE_ERR);
+  free(soon);
+  free(tok);
+}
+
+/* Refusals say what happened (and log_file gets them, created 0600 even
+ * under umask 000). */
+static void test_decision_lines(void **state) {
+  char *tok = token_of_length(2000);
+  char *garbage;
+  struct conv c;
+  struct stat st;
+  mode_t old;
+
+  (void)state;
+  (void)unlink(LOG_FILE);
+  old = umask(0);
+  assert_int_equal(auth("wif_log_badarg", "nobody", tok), PAM_SERVICE_ERR);
+  umask(old);
+  assert_int_equal(stat(LOG_FILE, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+  assert_logged("auth outcome=error reason=CONFIG_INVALID account=\"nobody\" "
+                "-- unknown or invalid module argument \"bogus\"");
+  memset(&c, 0, sizeof(c));
+  assert_int_equal(
+      run("wif_log_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
+      PAM_AUTH_ERR);
+  assert_logged("reason=TOKEN_UNAVAILABLE account=\"nobody\" -- "
+                "use_first_pass: no earlier module set PAM_AUTHTOK");
+  /* ssh and pam_exec cut answers at 1023 and 511 bytes. */
+  tok[1023] = '\0';
+  assert_int_equal(auth("wif_log", "nobody", tok), PAM_AUTH_ERR);
+  assert_logged("reason=MALFORMED account=\"nobody\" -- the token is exactly "
+                "1023 bytes and does not parse: it was probably truncated");
+  tok[511] = '\0';
+  assert_int_equal(auth("wif_log", "nobody", tok), PAM_AUTH_ERR);
+  assert_logged("send it in parts with `wifctl askpass` or `wifctl ssh`");
+  tok[500] = '\0';
+  assert_int_equal(auth("wif_log", "nobody", tok), PAM_AUTH_ERR);
+  {
+    char *text = log_take();
+
+    assert_null(strstr(text, "truncated"));
+    assert_non_null(strstr(text, "reason=MALFORMED"));
+    free(text);
+  }
+  /* sshd's stand-in answer for an unknown account. */
+  garbage = calloc(1, 1024);
+  assert_non_null(garbage);
+  for (size_t i = 0; i < 1000; i++)
+    garbage[i] = "\b\n\r\177INCORRECT"[i % 13];
+  assert_int_equal(auth("wif_log", "wif-no-such-user", garbage), PAM_AUTH_ERR);
+  assert_logged("auth outcome=denied reason=UNKNOWN_ACCOUNT "
+                "account=\"wif-no-such-user\"");
+  free(garbage);
+  free(tok);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_user_mapped, setup),
@@ -681,6 +979,10 @@ int main(void) {
       cmocka_unit_test_setup(test_account_phase, setup),
       cmocka_unit_test_setup(test_accounts_names, setup),
       cmocka_unit_test_setup(test_one_time, setup),
+      cmocka_unit_test_setup(test_binding_across_processes, setup),
+      cmocka_unit_test_setup(test_binding_one_process, setup),
+      cmocka_unit_test_setup(test_session_max, setup),
+      cmocka_unit_test_setup(test_decision_lines, setup),
   };
 
   /* Without pam_wrapper these would run against /etc/pam.d. */
