@@ -23,6 +23,7 @@
 
 /* A FIFO or device never blocks the open, and never becomes our tty. */
 #define FILE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define TRUSTED_OPEN_FLAGS (FILE_OPEN_FLAGS | O_NOFOLLOW)
 
 static void close_fd(int *fd) {
   if (*fd >= 0)
@@ -187,7 +188,7 @@ wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
   *out_fd = -1;
   if ((rc = walk_to_parent(path, owner, &dirfd, &copy, &last, err)) != WIF_OK)
     goto out;
-  fd = openat(dirfd, last, FILE_OPEN_FLAGS | O_NOFOLLOW);
+  fd = openat(dirfd, last, TRUSTED_OPEN_FLAGS);
   if (fd < 0) {
     rc = open_failed(dirfd, last, errno, path, "the file", err);
     goto out;

@@ -179,9 +179,11 @@ static bool write_line(int fd, const char *head, const char *text) {
   char line[WIF_HELPER_LINE_MAX];
   size_t n = (size_t)snprintf(line, sizeof(line), "%s", head);
 
-  for (const char *t = text; *t != '\0' && n < sizeof(line) - 1; t++)
-    line[n++] =
-        ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e) ? '?' : *t;
+  for (const char *t = text; *t != '\0' && n < sizeof(line) - 1; t++) {
+    unsigned char c = (unsigned char)*t;
+
+    line[n++] = (char)(c < 0x20 || c > 0x7e ? '?' : c);
+  }
   line[n++] = '\n';
   return write_all(fd, line, n);
 }

@@ -227,6 +227,10 @@ wif_rc wif_source_exec_fetch(const struct wif_source_opts *o,
   }
   if ((rc = split_command(o->command, &a, err)) != WIF_OK)
     goto out;
+  if (a.argc == 0 || a.argv[0] == NULL) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID, "exec: empty command");
+    goto out;
+  }
   if (!o->trusted && strchr(a.argv[0], '/') == NULL) {
     /* The child gets no PATH of the caller to search, and a name looked
      * up in some PATH is not what the user reviewed. */

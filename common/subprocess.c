@@ -178,7 +178,9 @@ static void keep_err(struct wif_subprocess_result *r, size_t *len,
       *len = room;
       break;
     }
-    r->err_line[(*len)++] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? buf[i] : '?';
+    unsigned char c = (unsigned char)buf[i];
+
+    r->err_line[(*len)++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
   }
   r->err_line[*len < room ? *len : room] = '\0';
 }
