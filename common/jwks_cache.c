@@ -44,6 +44,7 @@ struct wif_jwks_cache {
   char *dir;
   enum dir_state dir_state;
   int dir_fd; /* with DIR_OK: dir, checked up to / (writes go through it) */
+  struct wif_error dir_err; /* why dir is unusable, when it is */
   uid_t owner;
   struct wif_log log;
   struct slot *slots;
@@ -252,15 +253,14 @@ int64_t wif_jwks_cache_freshness(const struct wif_http_response *r) {
  * once.
  */
 static bool dir_usable(struct wif_jwks_cache *c) {
-  struct wif_error err;
-
   if (c->dir_state != DIR_UNKNOWN)
     return c->dir_state == DIR_OK;
   c->dir_state = DIR_UNUSABLE;
-  wif_error_clear(&err);
-  if (wif_file_open_dir_trusted(c->dir, c->owner, &c->dir_fd, &err) != WIF_OK) {
-    wif_log(&c->log, LOG_WARNING, "jwks cache: %s; keys are not cached",
-            err.msg);
+  if (wif_file_open_dir_trusted(c->dir, c->owner, &c->dir_fd, &c->dir_err) !=
+      WIF_OK) {
+    if (c->dir_err.rc != WIF_E_CONFIG_INSECURE)
+      wif_log(&c->log, LOG_WARNING, "jwks cache: %s; keys are not cached",
+              c->dir_err.msg);
     return false;
   }
   c->dir_state = DIR_OK;
@@ -836,6 +836,12 @@ wif_rc wif_jwks_cache_loader(void *cache, const struct wif_provider *p,
   }
   if (p->ca_file != NULL && (rc = check_ca_file(c, p, err)) != WIF_OK)
     return rc;
+  /* A cache directory that is missing or full only costs fetches (I10);
+   * one that someone else could write is a configuration fault (N8). */
+  if (c->dir != NULL && !dir_usable(c) &&
+      c->dir_err.rc == WIF_E_CONFIG_INSECURE)
+    return wif_error_set(err, WIF_E_CONFIG_INSECURE, "cache_dir %s",
+                         c->dir_err.msg);
   if (c->helper != NULL)
     rc = load_via_helper(c, p, s, refresh, err);
   else

@@ -43,7 +43,9 @@
  *   - A response that is not a usable key set never replaces the cache.
  *   - A cache directory that cannot be created or written leaves the
  *     cache working in memory only (a fetch per process), with the reason
- *     logged once per process.
+ *     logged once per process. One that fails the ownership and mode
+ *     checks, itself or any directory above it, is WIF_E_CONFIG_INSECURE
+ *     for every provider that fetches.
  */
 #define WIF_JWKS_FRESH_MIN 300
 #define WIF_JWKS_FRESH_MAX 86400

@@ -101,10 +101,12 @@ static bool set_limit(int resource, rlim_t value) {
   return setrlimit(resource, &rl) == 0;
 }
 
-/* The clean start; false (errno set) when root cannot get it. */
+/* The clean start; false (errno set) when root cannot get it. Root's
+ * programs run with root's group, not the effective group a setuid
+ * (not setgid) program keeps from its caller. */
 static bool clean_start(void) {
   uid_t uid = geteuid();
-  gid_t gid = getegid();
+  gid_t gid = uid == 0 ? 0 : getegid();
   bool ok;
 
   if (uid == 0 && setgroups(1, &gid) != 0)

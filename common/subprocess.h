@@ -26,9 +26,9 @@ struct wif_subprocess {
   bool trusted;
   uid_t owner;
   /*
-   * A clean start: real, effective and saved ids set to the current
-   * effective ones (supplementary groups to the effective gid alone when
-   * root), / as working directory, umask 077, limits reset
+   * A clean start: real, effective and saved uids set to the effective
+   * one, and the gids to root's group 0 for root (groups: 0 alone), else
+   * to the effective gid, / as working directory, umask 077, limits reset
    * (RLIMIT_NOFILE WIF_SUBPROCESS_NOFILE, RLIMIT_CORE 0, FSIZE, CPU, AS and
    * DATA unlimited), no_new_privs. Without it the program keeps the
    * caller's directory, ids and limits (wifctl run by a user).

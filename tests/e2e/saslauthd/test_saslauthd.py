@@ -47,8 +47,9 @@ SASL_MAX = 256  # saslauthd's MAX_REQ_LEN (Cyrus SASL 2.1.28)
 
 
 class SaslHost:
-    def __init__(self, module):
+    def __init__(self, module, helper=None):
         self.module = os.path.abspath(module)
+        self.helper = helper
         self.tag = secrets.token_hex(3)
         self.service = "wif-sasl-" + self.tag
         self.dir = None
@@ -102,6 +103,8 @@ class SaslHost:
                      AUDIENCE, self.idp.ca_file))
         self.pam_file = "/etc/pam.d/" + self.service
         line = "%s config=%s accounts=names" % (self.module, self.config)
+        if self.helper:
+            line += " helper=" + os.path.abspath(self.helper)
         with open(self.pam_file, "x") as f:
             f.write("# pam_wif saslauthd test service (temporary)\n"
                     "auth     required %s\naccount  required %s\n" %
@@ -210,7 +213,7 @@ class SaslTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.host = SaslHost(ARGS.module).open()
+        cls.host = SaslHost(ARGS.module, ARGS.helper).open()
 
     @classmethod
     def tearDownClass(cls):
@@ -278,6 +281,7 @@ def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--module", required=True)
+    ap.add_argument("--helper", help="the key-fetch helper (helper=PATH)")
     ARGS, rest = ap.parse_known_args()
     if os.geteuid() != 0:
         print("test_saslauthd: needs root; skipped", file=sys.stderr)
