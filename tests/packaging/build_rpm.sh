@@ -94,6 +94,7 @@ expect() { # expect RPM PATH MODE|MODE CONFIG
   fi
 }
 expect "$main" "$libdir/security/pam_wif.so" "0755|0644" 0
+expect "$main" /usr/libexec/pam_wif/pam_wif-helper 0755 0
 expect "$main" /etc/security/pam_wif.conf 0644 1
 expect "$main" /etc/security/pam_wif.map 0644 1
 expect "$main" /usr/lib/tmpfiles.d/pam_wif.conf 0644 0

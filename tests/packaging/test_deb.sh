@@ -130,7 +130,7 @@ if [ ! -f "$deb_lib" ] || [ ! -f "$deb_tools" ]; then
   exit 1
 fi
 
-# libcurl is loaded with dlopen, so no automatic dependency names it.
+# The fetch helper and wifctl link libcurl; shlibs names it.
 for deb in "$deb_lib" "$deb_tools"; do
   check "$(basename "$deb") depends on libcurl4" \
     contains "$(dpkg-deb -f "$deb" Depends)" libcurl4
@@ -169,6 +169,11 @@ out=$(wifctl --version)
 check "wifctl --version: $out" [ "$out" = "wifctl (pam_wif) $version" ]
 check "module in $module, root 0644" \
   [ "$(stat -c '%U %a' "$module")" = "root 644" ]
+check "the module links no network code" \
+  sh -c "! readelf -d '$module' | grep -q libcurl"
+helper=/usr/libexec/pam_wif/pam_wif-helper
+check "fetch helper in $helper, root 0755" \
+  [ "$(stat -c '%U %a' "$helper")" = "root 755" ]
 for f in /etc/security/pam_wif.conf /etc/security/pam_wif.map; do
   check "$f: root 0644" [ "$(stat -c '%U %G %a' "$f")" = "root root 644" ]
   check "$f is a conffile" contains \

@@ -41,6 +41,8 @@ echo "== a fresh install"
 a=$work/fresh
 DESTDIR=$a cmake --install "$build" >"$work/fresh.log"
 check "pam_wif.so in $moddir" [ -f "$a$moddir/pam_wif.so" ]
+check "pam_wif-helper in $prefix/libexec/pam_wif, 0755" \
+  [ "$(mode "$a$prefix/libexec/pam_wif/pam_wif-helper")" = 755 ]
 check "wifctl in $prefix/bin, 0755" [ "$(mode "$a$prefix/bin/wifctl")" = 755 ]
 for page in man1/wifctl.1 man5/pam_wif.conf.5 man5/pam_wif.map.5 \
     man8/pam_wif.8; do
