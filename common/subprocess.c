@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,9 +109,12 @@ static bool clean_start(void) {
   gid_t gid = uid == 0 ? 0 : getegid();
   bool ok;
 
-  if (uid == 0 && setgroups(1, &gid) != 0)
+  /* Raw system calls: glibc's wrappers would try to change the ids of
+   * every thread of the host, which the child no longer has. */
+  if (uid == 0 && syscall(SYS_setgroups, 1, &gid) != 0)
     return false;
-  if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+  if (syscall(SYS_setresgid, gid, gid, gid) != 0 ||
+      syscall(SYS_setresuid, uid, uid, uid) != 0)
     return false;
   (void)umask(077);
   if (chdir("/") != 0)

@@ -214,6 +214,18 @@ def prompt_seeds(w):
     w.put("prompt", "\\\n" * 70)
 
 
+def helper_seeds(w):
+    """The fetch helper's answers (common/helper.h)."""
+    w.put("helper", "ok 0 5\nhello")
+    w.put("helper", 'log 4 provider "x": keys not refreshed\n'
+          "ok 1767225600 3\nabc")
+    w.put("helper", 'error JWKS_UNAVAILABLE provider "x": no usable keys\n')
+    w.put("helper", "error OK nothing\n")
+    w.put("helper", "ok 0 10\nshort")
+    w.put("helper", "log 9 bad\nok 0 0\n")
+    w.put("helper", "log 3 a\n" * 70 + "ok 0 0\n")
+
+
 GLOB_SEEDS = (("prod*", "prod/../x"), ("prod**", "prod/../x"),
               ("repo:octo/*:ref:refs/heads/[mr]*",
                "repo:octo/db:ref:refs/heads/main"),
@@ -330,6 +342,7 @@ def main():
     later_seeds(w, keys, jwks)
     replay_seeds(w)
     glob_seeds(w)
+    helper_seeds(w)
 
 
 if __name__ == "__main__":
