@@ -101,6 +101,31 @@ static bool set_limit(int resource, rlim_t value) {
   return setrlimit(resource, &rl) == 0;
 }
 
+/* No limit: set, or already so where it cannot be set (valgrind refuses
+ * changes to some limits it keeps for itself). */
+static bool set_unlimited(int resource) {
+  struct rlimit rl;
+
+  if (set_limit(resource, RLIM_INFINITY))
+    return true;
+  return getrlimit(resource, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY &&
+         rl.rlim_max == RLIM_INFINITY;
+}
+
+/* WIF_SUBPROCESS_NOFILE as soft and hard limit; where the hard limit
+ * cannot be lowered to it (valgrind keeps descriptors of its own above
+ * it), as the soft limit under the hard one. */
+static bool set_nofile(void) {
+  struct rlimit rl;
+
+  if (set_limit(RLIMIT_NOFILE, WIF_SUBPROCESS_NOFILE))
+    return true;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max < WIF_SUBPROCESS_NOFILE)
+    return false;
+  rl.rlim_cur = WIF_SUBPROCESS_NOFILE;
+  return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
 /* The clean start; false (errno set) when root cannot get it. Root's
  * programs run with root's group, not the effective group a setuid
  * (not setgid) program keeps from its caller. */
@@ -119,11 +144,9 @@ static bool clean_start(void) {
   (void)umask(077);
   if (chdir("/") != 0)
     return false;
-  ok = set_limit(RLIMIT_NOFILE, WIF_SUBPROCESS_NOFILE) &&
-       set_limit(RLIMIT_CORE, 0) && set_limit(RLIMIT_FSIZE, RLIM_INFINITY) &&
-       set_limit(RLIMIT_CPU, RLIM_INFINITY) &&
-       set_limit(RLIMIT_AS, RLIM_INFINITY) &&
-       set_limit(RLIMIT_DATA, RLIM_INFINITY);
+  ok = set_nofile() && set_limit(RLIMIT_CORE, 0) &&
+       set_unlimited(RLIMIT_FSIZE) && set_unlimited(RLIMIT_CPU) &&
+       set_unlimited(RLIMIT_AS) && set_unlimited(RLIMIT_DATA);
   /* Only root may raise a limit; a service user keeps what it has. */
   if (!ok && uid == 0)
     return false;
