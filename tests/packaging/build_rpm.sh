@@ -7,7 +7,7 @@
 # Exit 77 (skipped) without rpmbuild. On a Debian host (Debian's rpm
 # package), BuildRequires name Fedora packages that dpkg does not know, so
 # they are not checked (--nodeps), and the Fedora macros that Debian's rpm
-# lacks (%cmake, %cmake_build, %cmake_install, %_tmpfilesdir,
+# lacks (%cmake, %cmake_build, %cmake_install, %_tmpfilesdir, %_unitdir,
 # %tmpfiles_create) are defined here much as Fedora defines them. On
 # Fedora and its relatives the spec builds as it is: rpmbuild -ba.
 set -eu
@@ -49,6 +49,7 @@ defined cmake_build ||
 defined cmake_install || set -- "$@" --define \
   "cmake_install DESTDIR=%{buildroot} cmake --install %{_vpath_builddir}"
 defined _tmpfilesdir || set -- "$@" --define "_tmpfilesdir /usr/lib/tmpfiles.d"
+defined _unitdir || set -- "$@" --define "_unitdir /usr/lib/systemd/system"
 defined tmpfiles_create || set -- "$@" --define \
   "tmpfiles_create() systemd-tmpfiles --create %{?*} >/dev/null 2>&1 || :"
 

@@ -183,6 +183,13 @@ check "pam-auth-update profile" [ -f /usr/share/pam-configs/wif ]
 check "the profile is off by default: common-auth unchanged" \
   [ "$(state)" = "$pam_before" ]
 check "tmpfiles.d entry" [ -f /usr/lib/tmpfiles.d/pam_wif.conf ]
+check "key refresh timer shipped" [ -f /lib/systemd/system/pam_wif-refresh.timer ]
+check "and not enabled" \
+  [ ! -e /etc/systemd/system/timers.target.wants/pam_wif-refresh.timer ]
+check "bash completion for wifctl" \
+  [ -f /usr/share/bash-completion/completions/wifctl ]
+check "the module in Debian's own module directory" \
+  contains "$(dpkg -L libpam-wif)" "/lib/$multiarch/security/pam_wif.so"
 if command -v systemd-tmpfiles >/dev/null; then
   check "/var/cache/pam_wif created root 0700" \
     [ "$(stat -c '%U %a' /var/cache/pam_wif)" = "root 700" ]
@@ -309,11 +316,15 @@ printf '%s\n' "$out"
 check "configured pam_wif in common-auth accepts a mapped token" [ "$rc" = 0 ]
 
 step "purge"
-rm -f "/etc/pam.d/$service" "/etc/pam.d/$service-common"
+rm -f "/etc/pam.d/$service-common"
+# $service still loads the module: the removal says so.
 dpkg --purge wif-tools libpam-wif >"$work/dpkg-purge.log" 2>&1 || {
   cat "$work/dpkg-purge.log"
   fail "dpkg --purge"
 }
+check "removal warns about /etc/pam.d/$service" \
+  grep -q "/etc/pam.d/$service still uses pam_wif.so" "$work/dpkg-purge.log"
+rm -f "/etc/pam.d/$service"
 for p in libpam-wif wif-tools; do
   check "$p purged" unknown "$p"
 done
