@@ -404,15 +404,18 @@ wif_rc cli_source_export(const struct cli_source_args *a,
 
 wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
                       const struct wif_log *log, char **out_token,
-                      struct wif_error *err) {
+                      struct cli_source_got *out_got, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   char *key = NULL;
   char *dir = NULL;
   char *token = NULL;
   int64_t exp = 0;
+  bool cached = false;
   struct wif_error cerr;
 
   *out_token = NULL;
+  if (out_got != NULL)
+    memset(out_got, 0, sizeof(*out_got));
   wif_error_clear(&cerr);
   if ((rc = wif_source_cache_key(&a->opts, &key, err)) != WIF_OK)
     goto out;
@@ -426,6 +429,7 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
     if (rc == WIF_OK) {
       wif_log(log, LOG_DEBUG, "token from the cache (exp %lld)",
               (long long)exp);
+      cached = true;
       goto done;
     }
     if (rc != WIF_E_TOKEN_UNAVAILABLE) {
@@ -433,6 +437,12 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
       free(dir);
       dir = NULL;
     }
+  } else if (dir != NULL && mode == CLI_CACHE_REFRESH) {
+    /* The old entry goes first: should the fetch fail, no later call
+     * reuses a token that was refused or is being replaced. */
+    wif_error_clear(&cerr);
+    if (wif_token_cache_drop(dir, key, &cerr) != WIF_OK)
+      wif_log(log, LOG_DEBUG, "cannot drop the cache entry: %s", cerr.msg);
   }
   if ((rc = wif_source_fetch(&a->opts, log, &token, &exp, err)) != WIF_OK)
     goto out;
@@ -443,6 +453,12 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
       wif_log(log, LOG_WARNING, "cannot cache the token: %s", cerr.msg);
   }
 done:
+  if (out_got != NULL) {
+    out_got->cached = cached;
+    out_got->exp = exp;
+    out_got->cache_dir = dir;
+    dir = NULL;
+  }
   *out_token = token;
   token = NULL;
   rc = WIF_OK;

@@ -786,7 +786,108 @@ with open(out, "w") as f:
 '''
 
 
+FAKE_SSH_REFUSING = r'''#!/usr/bin/python3
+# Stands in for ssh facing a host that refuses every token: one
+# keyboard-interactive attempt per NumberOfPasswordPrompts, each asking
+# askpass for the token; plus one attempt more than ssh would make, to show
+# askpass refuses it. Records each answer and askpass's status.
+import json, os, subprocess, sys
+out = sys.argv[-1]
+n = int([a for a in sys.argv if a.startswith("NumberOfPasswordPrompts=")][0]
+        .split("=")[1])
+tries = []
+for i in range(n + 1):
+    r = subprocess.run([os.environ["SSH_ASKPASS"],
+                        "(alice@127.0.0.1) Workload identity token: "],
+                       capture_output=True)
+    tries.append({"rc": r.returncode, "token": r.stdout.decode().strip(),
+                  "err": r.stderr.decode()})
+with open(out, "w") as f:
+    json.dump({"argv": sys.argv, "tries": tries,
+               "state": os.environ.get("WIF_SSH_STATE")}, f)
+sys.exit(255)
+'''
+
+
 class SshTest(Base):
+    def test_refused_cached_token_retried_once(self):
+        f = Fake(self, "azure")
+        args = ["--source", "azure", "--audience", AUD, "--endpoint", f.url]
+        cached = self.assert_token(self.token(*args))
+        fake_ssh = self.write("fake-ssh", FAKE_SSH_REFUSING, 0o755)
+        out = os.path.join(self.tmp, "ssh.json")
+        time.sleep(1.1)  # a new token differs in iat
+        r = self.wifctl("ssh", *args, "--ssh-program", fake_ssh, "--",
+                        "alice@127.0.0.1", out)
+        self.assertEqual(r.returncode, 255)
+        with open(out) as fh:
+            rec = json.load(fh)
+        self.assertIn("NumberOfPasswordPrompts=2", rec["argv"])
+        t = rec["tries"]
+        self.assertEqual(len(t), 3)
+        # 1: the cached token; 2: a new one, fetched once; 3: nothing.
+        self.assertEqual((t[0]["rc"], t[0]["token"]), (0, cached))
+        self.assertEqual(t[1]["rc"], 0)
+        self.assertNotEqual(t[1]["token"], cached)
+        self.assertIn("refused the cached token", t[1]["err"])
+        self.assertEqual((t[2]["rc"], t[2]["token"]), (1, ""))
+        self.assertIn("not trying again", t[2]["err"])
+        self.assertEqual(len(f.requests()), 2)
+        # The refused entry is gone: the cache holds the new token.
+        self.assertEqual(self.assert_token(self.token(*args)), t[1]["token"])
+        self.assertEqual(len(f.requests()), 2)
+        # The attempt file is removed by the next run (its ssh is gone).
+        r = self.wifctl("ssh", *args, "--ssh-program", fake_ssh, "--",
+                        "alice@127.0.0.1", out)
+        self.assertFalse(os.path.exists(rec["state"]))
+
+    def test_foreign_prompts_explained(self):
+        f = Fake(self, "azure")
+        env = {"WIF_SOURCE": "azure", "WIF_AUDIENCE": AUD,
+               "WIF_ENDPOINT": f.url}
+        r = self.wifctl("askpass", "The authenticity of host '[127.0.0.1]:"
+                        "2222 ([127.0.0.1]:2222)' can't be established.\n"
+                        "ED25519 key fingerprint is SHA256:abc.\n"
+                        "Are you sure you want to continue connecting "
+                        "(yes/no/[fingerprint])? ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.out, "")  # never "yes"
+        self.assertIn("Are you sure you want to continue connecting", r.err)
+        self.assertIn("known_hosts", r.err)
+        self.assertIn("ssh-keyscan", r.err)
+        r = self.wifctl("askpass", "Enter passphrase for key "
+                        "'/home/a/.ssh/id_ed25519': ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.out, "")
+        self.assertIn("ssh-add", r.err)
+        r = self.wifctl("askpass", "(a@b) Password: ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("asking for a password", r.err)
+        self.assertEqual(f.requests(), [])
+
+    def test_expired_token_warned(self):
+        import jwt
+        with open(os.path.join(KEYS, "rs256.key.pem"), "rb") as fh:
+            key = fh.read()
+        fake_ssh = self.write("fake-ssh", "#!/bin/sh\nexit 0\n", 0o755)
+        for delta, want in ((30, "expires in"), (-100, "expired")):
+            t = int(time.time())
+            tok = jwt.encode({"iss": ISS, "aud": AUD, "sub": "s", "iat": t,
+                              "exp": t + delta}, key, algorithm="RS256")
+            p = self.write("tok", tok + "\n")
+            r = self.wifctl("ssh", "--source", "file:" + p,
+                            "--ssh-program", fake_ssh, "host")
+            self.assertEqual(r.returncode, 0, r.err)
+            self.assertIn("warning: the token " + want, r.err)
+        t = int(time.time())
+        p = self.write("tok", jwt.encode(
+            {"iss": ISS, "aud": AUD, "sub": "s", "exp": t + 3600}, key,
+            algorithm="RS256"))
+        r = self.wifctl("ssh", "--source", "file:" + p,
+                        "--ssh-program", fake_ssh, "host")
+        self.assertEqual(r.returncode, 0)
+        self.assertNotIn("warning", r.err)
+
     def test_ssh_wires_askpass(self):
         f = Fake(self, "azure", "--pad", "1400")
         fake_ssh = self.write("fake-ssh", FAKE_SSH, 0o755)
@@ -797,9 +898,12 @@ class SshTest(Base):
         self.assertEqual(r.returncode, 0, r.err)
         with open(out) as fh:
             rec = json.load(fh)
+        # A token fetched now: one attempt (one decision line on the host).
         self.assertEqual(rec["argv"][1:], [
             "-o", "PreferredAuthentications=keyboard-interactive",
+            "-o", "NumberOfPasswordPrompts=1",
             "-p", "2222", "alice@127.0.0.1", out])
+        self.assertNotIn("WIF_SSH_STATE", rec["env"])
         self.assertEqual(rec["env"]["SSH_ASKPASS_REQUIRE"], "force")
         self.assertEqual(os.path.realpath(rec["env"]["SSH_ASKPASS"]),
                          os.path.realpath(WIFCTL))
