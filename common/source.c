@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -90,7 +91,13 @@ static const char *env_nonempty(const char *name) {
 void wif_source_opts_from_env(struct wif_source_opts *o) {
   switch (o->kind) {
   case WIF_SOURCE_AZURE:
-    if (o->endpoint == NULL)
+    /* An endpoint given on the command line means IMDS there; else App
+     * Service's variables win, as in Azure's own SDKs. */
+    if (o->endpoint == NULL && o->identity_endpoint == NULL) {
+      o->identity_endpoint = env_nonempty("IDENTITY_ENDPOINT");
+      o->identity_header = env_nonempty("IDENTITY_HEADER");
+    }
+    if (o->endpoint == NULL && o->identity_endpoint == NULL)
       o->endpoint = env_nonempty("WIF_AZURE_IMDS_ENDPOINT");
     break;
   case WIF_SOURCE_GCP:
@@ -114,6 +121,31 @@ void wif_source_opts_from_env(struct wif_source_opts *o) {
   case WIF_SOURCE_CLIENT_CREDENTIALS:
     break;
   }
+}
+
+bool wif_source_is_entra(const char *url) {
+  /* Entra ID's public, government and China clouds (and the older
+   * aliases of the public one). */
+  static const char *const hosts[] = {
+      "login.microsoftonline.com", "login.microsoftonline.us",
+      "login.chinacloudapi.cn",    "login.partner.microsoftonline.cn",
+      "login.microsoftonline.de",  "login.windows.net",
+      "login.microsoft.com"};
+  const char *h;
+  size_t n;
+
+  if (url == NULL || strncasecmp(url, "https://", 8) != 0)
+    return false;
+  h = url + 8;
+  n = strcspn(h, ":/?#");
+  if (memchr(h, '@', n) != NULL)
+    return false;
+  for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+    if (strlen(hosts[i]) == n && strncasecmp(h, hosts[i], n) == 0)
+      return true;
+  /* Entra's v2 path on other hosts (B2C, External ID, a test fake). */
+  n = strcspn(h, "?#");
+  return n >= 18 && strncmp(h + n - 18, "/oauth2/v2.0/token", 18) == 0;
 }
 
 void wif_source_token_free(char *token) {
@@ -150,12 +182,19 @@ wif_rc wif_source_cache_key(const struct wif_source_opts *o, char **out_key,
       (rc = key_field(&b, "object_id", o->object_id)) != WIF_OK ||
       (rc = key_field(&b, "msi_res_id", o->msi_res_id)) != WIF_OK ||
       (rc = key_field(&b, "endpoint", o->endpoint)) != WIF_OK ||
+      (rc = key_field(&b, "identity_endpoint", o->identity_endpoint)) !=
+          WIF_OK ||
       (rc = key_field(&b, "format", o->gcp_format_full ? "full" : "")) !=
+          WIF_OK ||
+      (rc = key_field(&b, "service_account", o->gcp_service_account)) !=
           WIF_OK ||
       (rc = key_field(&b, "command", o->command)) != WIF_OK ||
       (rc = key_field(&b, "github_url", o->github_url)) != WIF_OK ||
       (rc = key_field(&b, "token_endpoint", o->token_endpoint)) != WIF_OK ||
       (rc = key_field(&b, "scope", o->scope)) != WIF_OK ||
+      (rc = key_field(&b, "resource", o->resource)) != WIF_OK ||
+      (rc = key_field(&b, "token_audience", o->token_audience)) != WIF_OK ||
+      (rc = key_field(&b, "assertion", o->assertion_file)) != WIF_OK ||
       (rc = key_field(&b, "cert", o->cert_file)) != WIF_OK) {
     wif_source_buf_free(&b);
     return wif_error_set(err, rc, "cannot build the cache key");

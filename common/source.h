@@ -43,15 +43,29 @@ struct wif_source_opts {
   const char *client_id; /* azure user-assigned identity, client-credentials */
   const char *object_id; /* azure: alternative identity selectors */
   const char *msi_res_id;
-  const char *endpoint;       /* azure/gcp base URL "scheme://host[:port]" */
-  bool gcp_format_full;       /* gcp: format=full (adds instance claims) */
-  const char *github_url;     /* ACTIONS_ID_TOKEN_REQUEST_URL */
-  const char *github_token;   /* ACTIONS_ID_TOKEN_REQUEST_TOKEN (secret) */
-  const char *token_endpoint; /* client-credentials: https URL */
-  const char *scope;          /* NULL: "<audience>/.default" (Entra ID) */
+  const char *endpoint; /* azure/gcp base URL "scheme://host[:port]" */
+  /* Azure App Service, Functions and Container Apps: the local identity
+   * endpoint (a whole URL: http on loopback, or https) and its secret
+   * header value (IDENTITY_ENDPOINT, IDENTITY_HEADER). identity_endpoint
+   * without identity_header is Azure Arc, which is refused. */
+  const char *identity_endpoint;
+  const char *identity_header;
+  bool gcp_format_full;            /* gcp: format=full (adds instance claims) */
+  const char *gcp_service_account; /* gcp: NULL: "default" */
+  const char *github_url;          /* ACTIONS_ID_TOKEN_REQUEST_URL */
+  const char *github_token;        /* ACTIONS_ID_TOKEN_REQUEST_TOKEN (secret) */
+  const char *token_endpoint;      /* client-credentials: https URL */
+  const char *scope;    /* NULL: "<audience>/.default" when token_endpoint is
+                           Entra ID's (wif_source_is_entra), else none */
+  const char *resource; /* client-credentials: RFC 8707 "resource"
+                           form parameter (Entra v1 endpoint), */
+  const char *token_audience; /* and the "audience" one (Auth0) */
   const char *secret_file;    /* client secret, or: */
   const char *cert_file;      /* PEM certificate and its private key, */
-  const char *key_file;       /* for an RFC 7523 client assertion */
+  const char *key_file;       /* for an RFC 7523 client assertion, or: */
+  const char *assertion_file; /* a JWT issued to the workload (federated
+                                 credentials, RFC 7523 2.2), read anew on
+                                 every fetch */
   const char *ca_file;        /* trust anchor for https (NULL: system) */
   /*
    * Host identity mode (pam_wif-helper and the module): an exec:
@@ -83,8 +97,10 @@ const char *wif_source_kind_name(enum wif_source_kind kind);
 
 /*
  * For the CLI only: fills what is not set yet from the environment
- * (secure_getenv): WIF_AZURE_IMDS_ENDPOINT or WIF_GCP_METADATA_ENDPOINT
- * for the endpoint, ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN for github,
+ * (secure_getenv): for azure without an endpoint IDENTITY_ENDPOINT and
+ * IDENTITY_HEADER (App Service, Functions, Container Apps), else
+ * WIF_AZURE_IMDS_ENDPOINT; WIF_GCP_METADATA_ENDPOINT for gcp's endpoint,
+ * ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN for github,
  * and for k8s the path from AZURE_FEDERATED_TOKEN_FILE, else
  * AWS_WEB_IDENTITY_TOKEN_FILE. The strings belong to the environment.
  */
@@ -117,6 +133,14 @@ wif_rc wif_source_fetch(const struct wif_source_opts *o,
 wif_rc wif_source_file_fetch(const struct wif_source_opts *o,
                              const struct wif_log *log, char **out_token,
                              int64_t *out_exp, struct wif_error *err);
+
+/*
+ * True when url's host is one of Entra ID's token services
+ * (login.microsoftonline.com, login.microsoftonline.us,
+ * login.chinacloudapi.cn, login.partner.microsoftonline.cn, ...), the only
+ * servers that understand the "<resource>/.default" scope.
+ */
+bool wif_source_is_entra(const char *url);
 
 /* Wipes and frees a token from wif_source_fetch; NULL does nothing. */
 void wif_source_token_free(char *token);

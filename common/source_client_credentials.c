@@ -1,9 +1,12 @@
-/* OAuth 2.0 client credentials (RFC 6749 4.4) with a client secret or an
- * RFC 7523 client assertion signed by a certificate's key. */
+/* OAuth 2.0 client credentials (RFC 6749 4.4) with a client secret, an
+ * RFC 7523 client assertion signed by a certificate's key, or a JWT the
+ * workload was issued (federated credentials: an AKS service account
+ * token, a GitHub Actions token). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -262,6 +265,9 @@ wif_rc wif_source_client_credentials_fetch(const struct wif_source_opts *o,
   struct wif_source_call call;
   struct wif_http_response r;
   bool use_cert = o->cert_file != NULL || o->key_file != NULL;
+  bool entra = wif_source_is_entra(o->token_endpoint);
+  const char *resource = o->resource;
+  int creds = use_cert + (o->secret_file != NULL) + (o->assertion_file != NULL);
 
   memset(&r, 0, sizeof(r));
   if (o->token_endpoint == NULL || o->client_id == NULL) {
@@ -270,30 +276,76 @@ wif_rc wif_source_client_credentials_fetch(const struct wif_source_opts *o,
                        "are required");
     goto out;
   }
-  if (use_cert == (o->secret_file != NULL) ||
+  if (creds != 1 ||
       (use_cert && (o->cert_file == NULL || o->key_file == NULL))) {
     rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                       "client-credentials: give either a client secret file "
-                       "or a certificate and its key");
+                       "client-credentials: give one of a client secret "
+                       "file, a certificate and its key, or a client "
+                       "assertion file");
     goto out;
   }
   rc = WIF_OK;
   if (o->scope != NULL) {
     rc = wif_source_buf_str(&scope, o->scope);
-  } else if (o->audience != NULL) {
-    /* Entra ID's v2 endpoint names the resource as "<app id URI>/.default";
-     * other servers take --scope. */
-    rc = wif_source_buf_str(&scope, o->audience);
-    if (rc == WIF_OK)
+  } else if (o->audience != NULL && entra && resource == NULL &&
+             o->token_audience == NULL) {
+    size_t n = strcspn(o->token_endpoint, "?#");
+
+    /* Entra ID's v1 endpoint (.../oauth2/token) takes the resource
+     * itself, its v2 endpoint "<app id URI>/.default". Other servers
+     * know neither: they get --scope, --resource or --token-audience. */
+    if (n >= 13 &&
+        strncmp(o->token_endpoint + n - 13, "/oauth2/token", 13) == 0)
+      resource = o->audience;
+    else if ((rc = wif_source_buf_str(&scope, o->audience)) == WIF_OK)
       rc = wif_source_buf_str(&scope, "/.default");
+  } else if (o->audience != NULL && !entra && resource == NULL &&
+             o->token_audience == NULL) {
+    wif_log(log, LOG_WARNING,
+            "client-credentials: the audience is not sent to a token "
+            "endpoint that is not Entra ID's; name the API with "
+            "--token-audience, --resource or --scope");
   }
   if (rc != WIF_OK)
     goto nomem;
   if ((rc = form_field(&form, "grant_type", "client_credentials")) ||
       (rc = form_field(&form, "client_id", o->client_id)) ||
-      (scope.p != NULL && (rc = form_field(&form, "scope", scope.p))))
+      (scope.p != NULL && (rc = form_field(&form, "scope", scope.p))) ||
+      (resource != NULL && (rc = form_field(&form, "resource", resource))) ||
+      (o->token_audience != NULL &&
+       (rc = form_field(&form, "audience", o->token_audience))))
     goto nomem;
-  if (use_cert) {
+  if (o->assertion_file != NULL) {
+    struct wif_source_opts fo;
+    char *jwt = NULL;
+    int64_t jexp = 0;
+
+    /* Read anew each time: the kubelet and the CI runner rotate it. The
+     * same framing and size limit as a file: token. */
+    wif_source_opts_init(&fo);
+    fo.kind = WIF_SOURCE_FILE;
+    fo.path = o->assertion_file;
+    fo.trusted = o->trusted;
+    if ((rc = wif_source_file_fetch(&fo, log, &jwt, &jexp, err)) != WIF_OK) {
+      if (err != NULL) {
+        char msg[WIF_ERROR_MSG_MAX];
+
+        memcpy(msg, err->msg, sizeof(msg));
+        (void)wif_error_set(err, rc, "client-credentials: assertion %s", msg);
+      }
+      goto out;
+    }
+    if (jexp > 0 && jexp <= wif_source_now())
+      wif_log(log, LOG_WARNING,
+              "client-credentials: the client assertion in %s has expired",
+              o->assertion_file);
+    rc = form_field(&form, "client_assertion_type", CC_ASSERTION_TYPE);
+    if (rc == WIF_OK)
+      rc = form_field(&form, "client_assertion", jwt);
+    wif_source_token_free(jwt);
+    if (rc != WIF_OK)
+      goto nomem;
+  } else if (use_cert) {
     if ((rc = make_assertion(o, &assertion, err)) != WIF_OK)
       goto out;
     if ((rc = form_field(&form, "client_assertion_type", CC_ASSERTION_TYPE)) ||

@@ -3,8 +3,33 @@
 
 #include "source_int.h"
 
-#define GCP_PATH                                                               \
-  "/computeMetadata/v1/instance/service-accounts/default/identity?audience="
+#define GCP_PATH "/computeMetadata/v1/instance/service-accounts/"
+#define GCP_IDENTITY "/identity?audience="
+#define GCP_ACCOUNT_MAX 254 /* an e-mail address, RFC 5321 */
+
+/* "default" or a service account's e-mail address: one path segment of
+ * the characters such addresses use (letters, digits, . _ - + @), so it
+ * can neither leave the path nor need encoding. */
+static bool account_ok(const char *a) {
+  size_t n = strlen(a);
+  size_t at = 0;
+
+  if (n == 0 || n > GCP_ACCOUNT_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)a[i];
+
+    if (c == '@')
+      at++;
+    else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+               c == '+'))
+      return false;
+  }
+  if (strcmp(a, "default") == 0)
+    return true;
+  return at == 1 && a[0] != '@' && a[n - 1] != '@' && a[0] != '.';
+}
 
 wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
                             const struct wif_log *log, char **out_token,
@@ -15,6 +40,8 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
   struct wif_source_call call;
   struct wif_http_response r;
   const char *base = o->endpoint ? o->endpoint : WIF_SOURCE_GCP_ENDPOINT;
+  const char *account =
+      o->gcp_service_account ? o->gcp_service_account : "default";
 
   memset(&r, 0, sizeof(r));
   if (o->audience == NULL || *o->audience == '\0') {
@@ -22,8 +49,18 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
                        "gcp: an audience is required");
     goto out;
   }
+  if (!account_ok(account)) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                       "gcp: the service account must be \"default\" or an "
+                       "e-mail address (at most %d characters: letters, "
+                       "digits, . _ - + and one @)",
+                       GCP_ACCOUNT_MAX);
+    goto out;
+  }
   if ((rc = wif_source_buf_str(&url, base)) != WIF_OK ||
       (rc = wif_source_buf_str(&url, GCP_PATH)) != WIF_OK ||
+      (rc = wif_source_buf_enc(&url, account)) != WIF_OK ||
+      (rc = wif_source_buf_str(&url, GCP_IDENTITY)) != WIF_OK ||
       (rc = wif_source_buf_enc(&url, o->audience)) != WIF_OK ||
       (o->gcp_format_full &&
        (rc = wif_source_buf_str(&url, "&format=full")) != WIF_OK)) {

@@ -32,7 +32,11 @@ enum {
   OPT_KEY,
   OPT_CA_FILE,
   OPT_TIMEOUT,
-  OPT_FORMAT_FULL
+  OPT_FORMAT_FULL,
+  OPT_ASSERTION_FILE,
+  OPT_RESOURCE,
+  OPT_TOKEN_AUDIENCE,
+  OPT_SERVICE_ACCOUNT
 };
 
 const struct option cli_source_options[] = {
@@ -51,6 +55,10 @@ const struct option cli_source_options[] = {
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"format-full", no_argument, NULL, OPT_FORMAT_FULL},
+    {"client-assertion-file", required_argument, NULL, OPT_ASSERTION_FILE},
+    {"resource", required_argument, NULL, OPT_RESOURCE},
+    {"token-audience", required_argument, NULL, OPT_TOKEN_AUDIENCE},
+    {"service-account", required_argument, NULL, OPT_SERVICE_ACCOUNT},
     {NULL, 0, NULL, 0}};
 
 void cli_source_options_help(FILE *f) {
@@ -71,12 +79,22 @@ void cli_source_options_help(FILE *f) {
       "                      WIF_AZURE_IMDS_ENDPOINT, "
       "WIF_GCP_METADATA_ENDPOINT)\n"
       "  --format-full       gcp: ask for format=full\n"
+      "  --service-account EMAIL  gcp: this service account, not the\n"
+      "                      instance's default one\n"
       "  --token-endpoint URL  client-credentials: the https token endpoint\n"
-      "  --scope SCOPE       client-credentials: scope (default AUD/.default)\n"
+      "  --scope SCOPE       client-credentials: scope (default AUD/.default\n"
+      "                      for Entra ID's endpoints, none elsewhere)\n"
+      "  --resource R        client-credentials: RFC 8707 resource parameter\n"
+      "  --token-audience A  client-credentials: audience parameter (Auth0)\n"
       "  --client-secret-file F  client-credentials: file holding the secret\n"
       "  --client-cert F --client-key F\n"
       "                      client-credentials: sign an RFC 7523 assertion\n"
       "                      (RS256) with this certificate's key instead\n"
+      "  --client-assertion-file F\n"
+      "                      client-credentials: send the JWT in F (read\n"
+      "                      anew each time) as the client assertion:\n"
+      "                      federated credentials, e.g. the file named by\n"
+      "                      AZURE_FEDERATED_TOKEN_FILE\n"
       "  --ca-file F         trust anchor for https endpoints\n"
       "  --timeout SECONDS   per HTTP exchange or exec: run (default 5)\n"
       "  --no-cache          do not use the token cache\n"
@@ -89,6 +107,8 @@ void cli_source_options_help(FILE *f) {
       "AWS_WEB_IDENTITY_TOKEN_FILE,\n"
       "else /var/run/secrets/kubernetes.io/serviceaccount/token. github uses\n"
       "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN.\n"
+      "azure without --endpoint uses IDENTITY_ENDPOINT and IDENTITY_HEADER\n"
+      "when both are set (App Service, Functions, Container Apps).\n"
       "Tokens are cached in $XDG_RUNTIME_DIR/pam_wif (else /tmp/pam_wif-UID)\n"
       "until 5 minutes before they expire; file: and k8s are never cached.\n",
       f);
@@ -170,7 +190,19 @@ static int set_named(struct cli_source_args *a, int c, const char *v) {
     }
     return 1;
   case OPT_FORMAT_FULL:
-    o->gcp_format_full = true;
+    o->gcp_format_full = v == NULL || strcmp(v, "0") != 0;
+    return 1;
+  case OPT_ASSERTION_FILE:
+    o->assertion_file = v;
+    return 1;
+  case OPT_RESOURCE:
+    o->resource = v;
+    return 1;
+  case OPT_TOKEN_AUDIENCE:
+    o->token_audience = v;
+    return 1;
+  case OPT_SERVICE_ACCOUNT:
+    o->gcp_service_account = v;
     return 1;
   default:
     return 0;
@@ -213,6 +245,11 @@ static const struct {
     {OPT_KEY, "WIF_CLIENT_KEY", "client_key"},
     {OPT_CA_FILE, "WIF_CA_FILE", "ca_file"},
     {OPT_TIMEOUT, "WIF_TIMEOUT", "timeout"},
+    {OPT_FORMAT_FULL, "WIF_FORMAT_FULL", "format_full"},
+    {OPT_ASSERTION_FILE, "WIF_CLIENT_ASSERTION_FILE", "client_assertion_file"},
+    {OPT_RESOURCE, "WIF_RESOURCE", "resource"},
+    {OPT_TOKEN_AUDIENCE, "WIF_TOKEN_AUDIENCE", "token_audience"},
+    {OPT_SERVICE_ACCOUNT, "WIF_SERVICE_ACCOUNT", "service_account"},
 };
 
 #define N_NAMED (sizeof(named) / sizeof(named[0]))
@@ -245,6 +282,16 @@ static const char *current(const struct cli_source_args *a, int opt) {
     return o->key_file;
   case OPT_CA_FILE:
     return o->ca_file;
+  case OPT_FORMAT_FULL:
+    return o->gcp_format_full ? "1" : NULL;
+  case OPT_ASSERTION_FILE:
+    return o->assertion_file;
+  case OPT_RESOURCE:
+    return o->resource;
+  case OPT_TOKEN_AUDIENCE:
+    return o->token_audience;
+  case OPT_SERVICE_ACCOUNT:
+    return o->gcp_service_account;
   default:
     return NULL;
   }
@@ -357,15 +404,18 @@ wif_rc cli_source_export(const struct cli_source_args *a,
 
 wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
                       const struct wif_log *log, char **out_token,
-                      struct wif_error *err) {
+                      struct cli_source_got *out_got, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   char *key = NULL;
   char *dir = NULL;
   char *token = NULL;
   int64_t exp = 0;
+  bool cached = false;
   struct wif_error cerr;
 
   *out_token = NULL;
+  if (out_got != NULL)
+    memset(out_got, 0, sizeof(*out_got));
   wif_error_clear(&cerr);
   if ((rc = wif_source_cache_key(&a->opts, &key, err)) != WIF_OK)
     goto out;
@@ -379,6 +429,7 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
     if (rc == WIF_OK) {
       wif_log(log, LOG_DEBUG, "token from the cache (exp %lld)",
               (long long)exp);
+      cached = true;
       goto done;
     }
     if (rc != WIF_E_TOKEN_UNAVAILABLE) {
@@ -386,6 +437,12 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
       free(dir);
       dir = NULL;
     }
+  } else if (dir != NULL && mode == CLI_CACHE_REFRESH) {
+    /* The old entry goes first: should the fetch fail, no later call
+     * reuses a token that was refused or is being replaced. */
+    wif_error_clear(&cerr);
+    if (wif_token_cache_drop(dir, key, &cerr) != WIF_OK)
+      wif_log(log, LOG_DEBUG, "cannot drop the cache entry: %s", cerr.msg);
   }
   if ((rc = wif_source_fetch(&a->opts, log, &token, &exp, err)) != WIF_OK)
     goto out;
@@ -396,6 +453,12 @@ wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
       wif_log(log, LOG_WARNING, "cannot cache the token: %s", cerr.msg);
   }
 done:
+  if (out_got != NULL) {
+    out_got->cached = cached;
+    out_got->exp = exp;
+    out_got->cache_dir = dir;
+    dir = NULL;
+  }
   *out_token = token;
   token = NULL;
   rc = WIF_OK;

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -57,14 +58,22 @@ wif_rc cli_source_from_env(struct cli_source_args *a, struct wif_error *err);
 wif_rc cli_source_export(const struct cli_source_args *a,
                          struct wif_error *err);
 
+/* What cli_source_get says about the token it gave. */
+struct cli_source_got {
+  bool cached;     /* from the cache, not fetched now */
+  int64_t exp;     /* its expiry, 0 when unknown */
+  char *cache_dir; /* the cache directory used, or NULL (owned: free) */
+};
+
 /*
- * Gets the token through the client cache as `mode` says. *out_token is
- * new (wif_source_token_free). A cache that cannot be used safely is
- * skipped with a warning.
+ * Gets the token through the client cache as `mode` says (REFRESH drops
+ * the entry before fetching). *out_token is new (wif_source_token_free).
+ * A cache that cannot be used safely is skipped with a warning. out_got
+ * may be NULL; else its cache_dir must be freed.
  */
 wif_rc cli_source_get(const struct cli_source_args *a, enum cli_cache_mode mode,
                       const struct wif_log *log, char **out_token,
-                      struct wif_error *err);
+                      struct cli_source_got *out_got, struct wif_error *err);
 
 int cli_token(int argc, char **argv, bool debug);
 void cli_token_help(FILE *f);
@@ -77,6 +86,11 @@ bool cli_askpass_implied(int argc, char **argv);
 int cli_askpass_prompt(const char *prompt, bool debug);
 
 int cli_ssh(int argc, char **argv, bool debug);
+
+/* For askpass, on a first-part prompt under `wifctl ssh`: which attempt
+ * this is (1, 2, ...) counted in the file WIF_SSH_STATE names; 0 when
+ * there is none (no retry allowed), -1 when it cannot be read. */
+int cli_ssh_attempt(void);
 void cli_ssh_help(FILE *f);
 
 #endif

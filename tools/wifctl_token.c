@@ -76,7 +76,7 @@ int cli_token(int argc, char **argv, bool debug) {
     goto usage;
   }
   rc = cli_source_get(&a, a.no_cache ? CLI_CACHE_BYPASS : CLI_CACHE_USE, &log,
-                      &token, &err);
+                      &token, NULL, &err);
   if (rc != WIF_OK) {
     cli_err("%s", err.msg[0] ? err.msg : wif_rc_describe(rc));
     ret = cli_exit_code(rc);

@@ -3,11 +3,20 @@
 
 One program, one service per run (--mode):
   azure   Azure IMDS   GET /metadata/identity/oauth2/token
+  appservice  Azure App Service / Functions / Container Apps identity
+          endpoint  GET /msi/token?api-version=2019-08-01 with
+          X-IDENTITY-HEADER (--identity-header)
   gcp     GCP metadata GET /computeMetadata/v1/instance/service-accounts/
-                           default/identity
+                           ACCOUNT/identity (ACCOUNT: default or
+                           --service-account)
   github  GitHub Actions OIDC  GET /idtoken?api-version=2.0&audience=...
   oauth   OAuth 2.0 token endpoint  POST /oauth2/v2.0/token
-          (client_credentials with a client secret or an RFC 7523 assertion)
+          (client_credentials with a client secret, an RFC 7523 assertion
+          signed by --client-cert, or a federated JWT the test keys signed
+          for --federated-issuer / --federated-subject, audience
+          api://AzureADTokenExchange); also POST /oauth/token (Auth0's
+          shape: the API is named by the audience parameter, which must be
+          one of --api-audience)
 
 Each behaves as the real service documents: required request headers (400
 or 403 without them), required query parameters, response shapes (Azure's
@@ -210,6 +219,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         if ARGS.mode == "azure":
             return self.azure(u.path, q)
+        if ARGS.mode == "appservice":
+            return self.appservice(u.path, q)
         if ARGS.mode == "gcp":
             return self.gcp(u.path, q)
         if ARGS.mode == "github":
@@ -261,14 +272,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         "not_before": str(t), "resource": res,
                         "token_type": "Bearer"})
 
+    def appservice(self, path, q):
+        def bad(desc, status=400):
+            self.send(status, {"statusCode": status, "message": desc})
+        if path != "/msi/token":
+            return bad("no such path", 404)
+        if self.headers.get("X-IDENTITY-HEADER") != ARGS.identity_header:
+            return bad("Unauthorized: X-IDENTITY-HEADER", 401)
+        if q.get("api-version") != ["2019-08-01"]:
+            return bad("api-version must be 2019-08-01")
+        # 2019-08-01 knows principal_id and mi_res_id, not IMDS's names.
+        if "object_id" in q or "msi_res_id" in q:
+            return bad("unknown parameter")
+        res = q.get("resource", [""])[0]
+        if not res:
+            return bad("resource is required")
+        sel = [k for k in ("client_id", "principal_id", "mi_res_id")
+               if k in q]
+        if len(sel) > 1:
+            return bad("Multiple identity selectors")
+        cid = q.get("client_id", [None])[0]
+        if ARGS.client_id and cid not in (None, ARGS.client_id):
+            return bad("Identity not found")
+        if self.fault():
+            return
+        t = now()
+        sub = q.get("principal_id", [ARGS.subject])[0]
+        tok = mint(res, sub, {"oid": sub, "tid": "tenant",
+                              "appid": cid or ARGS.client_id or "",
+                              "xms_mirid": q.get("mi_res_id", [""])[0]})
+        self.send(200, {"access_token": tok, "expires_on": str(
+            t + ARGS.token_lifetime), "resource": res,
+            "token_type": "Bearer", "client_id": cid or "sys"})
+
     def gcp(self, path, q):
         fl = {"Metadata-Flavor": "Google"}
         if self.headers.get("Metadata-Flavor") != "Google" or \
                 "X-Forwarded-For" in self.headers:
             return self.send(403, "Missing Metadata-Flavor:Google header.",
                              "text/html", fl)
-        if path != ("/computeMetadata/v1/instance/service-accounts/default/"
-                    "identity"):
+        pre = "/computeMetadata/v1/instance/service-accounts/"
+        if not path.startswith(pre) or not path.endswith("/identity"):
+            return self.send(404, "Not Found", "text/html", fl)
+        account = urllib.parse.unquote(path[len(pre):-len("/identity")])
+        if account not in ("default", ARGS.service_account):
             return self.send(404, "Not Found", "text/html", fl)
         aud = q.get("audience", [""])[0]
         if not aud:
@@ -277,7 +324,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.fault_noflavor = False
         if self.fault():
             return
-        extra = {"azp": ARGS.subject, "email": "sa@project.example"}
+        email = "sa@project.example" if account == "default" else account
+        extra = {"azp": ARGS.subject, "email": email}
         if q.get("format") == ["full"]:
             extra["google"] = {"compute_engine": {"instance_id": "1",
                                                   "project_id": "p"}}
@@ -302,7 +350,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def bad(err, desc, status=400):
             self.send(status, {"error": err, "error_description": desc,
                                "error_codes": [70000]})
-        if path != "/oauth2/v2.0/token":
+        if path not in ("/oauth2/v2.0/token", "/oauth/token"):
             return bad("invalid_request", "no such endpoint", 404)
         if not self.headers.get("Content-Type", "").startswith(
                 "application/x-www-form-urlencoded"):
@@ -317,6 +365,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "client_secret" in one:
             if one["client_secret"] != ARGS.client_secret:
                 return bad("invalid_client", "bad secret", 401)
+        elif "client_assertion" in one and ARGS.federated_issuer:
+            why = self.check_federated(one)
+            if why:
+                return bad("invalid_client", why, 401)
         elif "client_assertion" in one:
             why = self.check_assertion(one)
             if why:
@@ -328,11 +380,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         scope = one.get("scope", "")
         aud = scope[:-len("/.default")] if scope.endswith("/.default") \
             else scope or ARGS.client_id
+        if path == "/oauth/token":
+            # Auth0: the API is the audience parameter; scope is a list.
+            if one.get("audience") not in ARGS.api_audience:
+                return bad("access_denied",
+                           "Service not enabled within domain", 403)
+            aud = one["audience"]
+        elif "audience" in one or "resource" in one:
+            aud = one.get("resource") or one.get("audience")
         self.send(200, {"token_type": "Bearer",
                         "expires_in": ARGS.token_lifetime,
                         "ext_expires_in": ARGS.token_lifetime,
                         "access_token": mint(aud, ARGS.client_id,
                                              {"azp": ARGS.client_id})})
+
+    def check_federated(self, one):
+        """Entra's workload identity federation: the assertion is a JWT
+        from a trusted issuer, subject and audience, not signed by the
+        client."""
+        if one.get("client_assertion_type") != \
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return "client_assertion_type"
+        with open(os.path.join(ARGS.keys, "jwks.json")) as f:
+            jwks = json.load(f)
+        try:
+            kid = jwt.get_unverified_header(one["client_assertion"])["kid"]
+            jwk = [k for k in jwks["keys"] if k.get("kid") == kid][0]
+            key = jwt.PyJWK(jwk).key
+            c = jwt.decode(one["client_assertion"], key,
+                           algorithms=[jwk.get("alg", "RS256")],
+                           audience="api://AzureADTokenExchange",
+                           issuer=ARGS.federated_issuer,
+                           options={"require": ["exp", "iss", "sub",
+                                                "aud"]})
+        except (jwt.PyJWTError, KeyError, IndexError) as e:
+            return "AADSTS700211: assertion rejected: %s" % e
+        if c["sub"] != ARGS.federated_subject:
+            return "AADSTS70021: No matching federated identity record"
+        return None
 
     def check_assertion(self, one):
         if one.get("client_assertion_type") != \
@@ -377,7 +462,8 @@ def main():
     global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", required=True,
-                   choices=["azure", "gcp", "github", "oauth"])
+                   choices=["azure", "appservice", "gcp", "github",
+                            "oauth"])
     p.add_argument("--keys", required=True)
     p.add_argument("--kid", default="rs256")
     p.add_argument("--issuer", default="https://issuer.example.test")
@@ -386,6 +472,11 @@ def main():
     p.add_argument("--client-secret")
     p.add_argument("--client-cert")
     p.add_argument("--request-token", default="gh-request-token")
+    p.add_argument("--identity-header", default="app-svc-header-secret")
+    p.add_argument("--service-account")
+    p.add_argument("--federated-issuer")
+    p.add_argument("--federated-subject")
+    p.add_argument("--api-audience", action="append", default=[])
     p.add_argument("--token-lifetime", type=int, default=3600)
     p.add_argument("--pad", type=int, default=0,
                    help="add a claim of this many bytes (long tokens)")

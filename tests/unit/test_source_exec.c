@@ -248,7 +248,8 @@ static void test_l2_daemon_keeps_stdout(void **state) {
   free(s);
 }
 
-/* L4: a fixed environment (PATH, WIF_AUDIENCE, WIF_CLIENT_ID only), stdin
+/* L4: a fixed environment (PATH, WIF_CALLBACK_VERSION, WIF_TIMEOUT_MS,
+ * WIF_AUDIENCE, WIF_CLIENT_ID only), stdin
  * /dev/null, no inherited descriptors. */
 static void test_l4_environment_and_fds(void **state) {
   char *envfile = NULL;
@@ -286,6 +287,9 @@ static void test_l4_environment_and_fds(void **state) {
   assert_non_null(strstr(text, "WIF_AUDIENCE=api://aud\n"));
   assert_non_null(strstr(text, "WIF_CLIENT_ID=cid-1\n"));
   assert_non_null(strstr(text, "PATH=/usr/local/bin:/usr/bin:/bin\n"));
+  /* The callback contract: its version and the time it has. */
+  assert_non_null(strstr(text, "WIF_CALLBACK_VERSION=1\n"));
+  assert_non_null(strstr(text, "WIF_TIMEOUT_MS=2000\n"));
   assert_non_null(strstr(text, "stdin=/dev/null\n"));
   assert_null(strstr(text, "LD_PRELOAD"));
   assert_null(strstr(text, "http_proxy"));

@@ -219,6 +219,60 @@ static void test_parse_spec(void **state) {
   assert_non_null(strstr(err.msg, "aws\\x0a"));
 }
 
+/* Only Entra ID's token services get the "<resource>/.default" scope. */
+static void test_is_entra(void **state) {
+  static const char *const yes[] = {
+      "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+      "https://LOGIN.microsoftonline.us/t/oauth2/token",
+      "https://login.chinacloudapi.cn/t/oauth2/v2.0/token",
+      "https://login.partner.microsoftonline.cn:443/t/oauth2/v2.0/token",
+      "https://contoso.b2clogin.com/contoso/b2c_1/oauth2/v2.0/token?p=1"};
+  static const char *const no[] = {
+      "https://tenant.auth0.com/oauth/token",
+      "https://login.microsoftonline.com.evil.example/t/oauth2/token",
+      "https://evil.example/login.microsoftonline.com/oauth2/token",
+      "https://login.microsoftonline.com@evil.example/oauth2/token",
+      "http://login.microsoftonline.com/t/oauth2/v2.0/token",
+      "https://idp.example/realms/r/protocol/openid-connect/token",
+      "https://idp.example/oauth2/v2.0/token/x",
+      ""};
+
+  (void)state;
+  for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+    assert_true(wif_source_is_entra(yes[i]));
+  for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+    assert_false(wif_source_is_entra(no[i]));
+  assert_false(wif_source_is_entra(NULL));
+}
+
+/* App Service's variables apply only without --endpoint, and both are
+ * read; WIF_AZURE_IMDS_ENDPOINT only without them. */
+static void test_azure_env(void **state) {
+  struct wif_source_opts o;
+
+  (void)state;
+  setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:41000/msi/token", 1);
+  setenv("IDENTITY_HEADER", "h", 1);
+  setenv("WIF_AZURE_IMDS_ENDPOINT", "http://127.0.0.1:1", 1);
+  wif_source_opts_init(&o);
+  wif_source_opts_from_env(&o);
+  assert_string_equal(o.identity_endpoint, "http://127.0.0.1:41000/msi/token");
+  assert_string_equal(o.identity_header, "h");
+  assert_null(o.endpoint);
+  wif_source_opts_init(&o);
+  o.endpoint = "http://127.0.0.1:2";
+  wif_source_opts_from_env(&o);
+  assert_null(o.identity_endpoint);
+  assert_string_equal(o.endpoint, "http://127.0.0.1:2");
+  unsetenv("IDENTITY_ENDPOINT");
+  unsetenv("IDENTITY_HEADER");
+  wif_source_opts_init(&o);
+  wif_source_opts_from_env(&o);
+  assert_null(o.identity_endpoint);
+  assert_string_equal(o.endpoint, "http://127.0.0.1:1");
+  unsetenv("WIF_AZURE_IMDS_ENDPOINT");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_framing),
@@ -227,6 +281,8 @@ int main(void) {
       cmocka_unit_test(test_jwt_exp_and_warning),
       cmocka_unit_test(test_k8s),
       cmocka_unit_test(test_parse_spec),
+      cmocka_unit_test(test_is_entra),
+      cmocka_unit_test(test_azure_env),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -290,6 +290,31 @@ static void test_cache_keys(void **state) {
   assert_string_not_equal(ka, kb);
   assert_non_null(strstr(kb, "audience=api%3A%2F%2Fone%0Aclient_id%3Dx\n"));
   free(kb);
+  /* Each new selector of the identity is its own entry. */
+  {
+    struct wif_source_opts v[6];
+
+    for (size_t i = 0; i < 6; i++)
+      v[i] = a;
+    v[0].identity_endpoint = "http://127.0.0.1:1/msi/token";
+    v[1].gcp_service_account = "sa@p.iam.gserviceaccount.com";
+    v[2].resource = "api://r";
+    v[3].token_audience = "api://r";
+    v[4].assertion_file = "/run/token";
+    v[5].scope = "api://r";
+    for (size_t i = 0; i < 6; i++) {
+      char *k2 = NULL;
+
+      assert_int_equal(wif_source_cache_key(&v[i], &kb, NULL), WIF_OK);
+      assert_string_not_equal(ka, kb);
+      for (size_t j = 0; j < i; j++) {
+        assert_int_equal(wif_source_cache_key(&v[j], &k2, NULL), WIF_OK);
+        assert_string_not_equal(k2, kb);
+        free(k2);
+      }
+      free(kb);
+    }
+  }
   b = a;
   b.kind = WIF_SOURCE_EXEC;
   b.command = "/bin/helper --a";

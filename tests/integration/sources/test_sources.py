@@ -111,6 +111,7 @@ class AzureTest(Base):
         self.assert_token(r)
         req = f.requests()[0]
         self.assertEqual(req["headers"]["metadata"], "true")  # K3
+        self.assertEqual(req["headers"]["accept"], "application/json")
         self.assertNotIn("x-forwarded-for", req["headers"])
         self.assertEqual(req["query"]["resource"], [AUD])
 
@@ -193,7 +194,112 @@ class AzureTest(Base):
         self.assertEqual(r.returncode, 2)
 
 
+class AppServiceTest(Base):
+    """App Service, Functions and Container Apps: IDENTITY_ENDPOINT and
+    IDENTITY_HEADER, api-version 2019-08-01."""
+    SECRET = "app-svc-header-secret"
+
+    def appenv(self, f, header=SECRET):
+        return {"IDENTITY_ENDPOINT": f.url + "/msi/token",
+                "IDENTITY_HEADER": header}
+
+    def test_token_verifies(self):
+        f = Fake(self, "appservice")
+        r = self.token("--source", "azure", "--audience", AUD,
+                       env=self.appenv(f))
+        self.assert_token(r)
+        req = f.requests()[0]
+        self.assertEqual(req["headers"]["x-identity-header"], self.SECRET)
+        self.assertEqual(req["headers"]["accept"], "application/json")
+        self.assertEqual(req["query"]["api-version"], ["2019-08-01"])
+        self.assertEqual(req["query"]["resource"], [AUD])
+
+    def test_selectors(self):
+        f = Fake(self, "appservice", "--client-id", "cid")
+        for opt, param in (("--client-id", "client_id"),
+                           ("--object-id", "principal_id"),
+                           ("--msi-res-id", "mi_res_id")):
+            value = "cid" if opt == "--client-id" else "/sub/x/" + param
+            r = self.token("--source", "azure", "--audience", AUD, opt,
+                           value, "--no-cache", env=self.appenv(f))
+            self.assert_token(r)
+            self.assertEqual(f.requests()[-1]["query"][param], [value])
+        r = self.token("--source", "azure", "--audience", AUD,
+                       "--client-id", "other", env=self.appenv(f))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("Identity not found", r.err)
+
+    def test_wrong_header_is_refused_and_not_echoed(self):
+        f = Fake(self, "appservice")
+        r = self.token("--source", "azure", "--audience", AUD,
+                       env=self.appenv(f, "wrong-secret-value"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("HTTP 401", r.err)
+        self.assertNotIn("wrong-secret-value", r.err)
+        self.assertEqual(r.out, "")
+
+    def test_endpoint_option_means_imds(self):
+        imds = Fake(self, "azure")
+        f = Fake(self, "appservice")
+        r = self.token("--source", "azure", "--audience", AUD,
+                       "--endpoint", imds.url, env=self.appenv(f))
+        self.assert_token(r)
+        self.assertEqual(f.requests(), [])
+        self.assertEqual(len(imds.requests()), 1)
+
+    def test_arc_and_unsafe_endpoints_refused(self):
+        # Azure Arc sets IDENTITY_ENDPOINT alone (a challenge-file flow
+        # pam_wif does not support): a clear refusal, not a hang on IMDS.
+        r = self.token("--source", "azure", "--audience", AUD,
+                       env={"IDENTITY_ENDPOINT":
+                            "http://localhost:40342/metadata/identity/"
+                            "oauth2/token"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("Azure Arc", r.err)
+        # The secret header never goes over plain http off this machine.
+        for url in ("http://example.invalid/msi/token",
+                    "http://127.0.0.1.example.invalid/msi/token",
+                    "http://user@127.0.0.1:9/msi/token",
+                    "ftp://127.0.0.1/msi/token"):
+            r = self.token("--source", "azure", "--audience", AUD,
+                           env={"IDENTITY_ENDPOINT": url,
+                                "IDENTITY_HEADER": "x"})
+            self.assertEqual(r.returncode, 2, url)
+            self.assertIn("IDENTITY_ENDPOINT must be", r.err)
+        r = self.token("--source", "azure", "--audience", AUD,
+                       env={"IDENTITY_ENDPOINT": "http://127.0.0.1:9/t",
+                            "IDENTITY_HEADER": "a\x01b"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("IDENTITY_HEADER must be", r.err)
+
+
 class GcpTest(Base):
+    def test_service_account(self):
+        sa = "deploy+ci@my-project.iam.gserviceaccount.com"
+        f = Fake(self, "gcp", "--service-account", sa)
+        r = self.token("--source", "gcp", "--audience", AUD,
+                       "--endpoint", f.url, "--service-account", sa)
+        tok = self.assert_token(r)
+        req = f.requests()[0]
+        self.assertEqual(req["path"], "/computeMetadata/v1/instance/"
+                         "service-accounts/deploy%2Bci%40my-project.iam."
+                         "gserviceaccount.com/identity")
+        import jwt
+        self.assertEqual(jwt.decode(tok, options={
+            "verify_signature": False})["email"], sa)
+        # Another account is another cache entry, not the same token.
+        r = self.token("--source", "gcp", "--audience", AUD,
+                       "--endpoint", f.url)
+        self.assert_token(r)
+        self.assertEqual(len(f.requests()), 2)
+        for bad in ("../../token", "a/b@c", "a@b@c", "@x", "x y@z",
+                    "a" * 250 + "@x.io", "a%40b"):
+            r = self.token("--source", "gcp", "--audience", AUD,
+                           "--endpoint", f.url, "--service-account", bad)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("service account", r.err)
+        self.assertEqual(len(f.requests()), 2)
+
     def test_token_verifies(self):
         f = Fake(self, "gcp", "--faults", "503")
         r = self.token("--source", "gcp", "--audience", AUD,
@@ -317,6 +423,114 @@ class ClientCredentialsTest(Base):
                        "--ca-file", ca)
         self.assertEqual(r.returncode, 2)
         self.assertIn("does not match", r.err)
+
+    def federated(self, sub, iss="https://oidc.aks.example/tenant/x",
+                  aud="api://AzureADTokenExchange", lifetime=3600):
+        import jwt
+        with open(os.path.join(KEYS, "rs256.key.pem"), "rb") as fh:
+            key = fh.read()
+        t = int(time.time())
+        return jwt.encode({"iss": iss, "sub": sub, "aud": aud, "iat": t,
+                           "exp": t + lifetime}, key, algorithm="RS256",
+                          headers={"kid": "rs256"})
+
+    def test_federated_assertion(self):
+        # Entra workload identity federation: the client assertion is the
+        # workload's own JWT (AKS's AZURE_FEDERATED_TOKEN_FILE), read anew
+        # on every fetch.
+        d, ca = self.tls()
+        sub = "system:serviceaccount:ns:app"
+        f = Fake(self, "oauth", "--client-id", "cid", "--federated-issuer",
+                 "https://oidc.aks.example/tenant/x", "--federated-subject",
+                 sub, tls_dir=d)
+        a = self.write("fed-token", self.federated(sub) + "\n", 0o644)
+        args = ["--source", "client-credentials", "--audience", AUD,
+                "--client-id", "cid", "--client-assertion-file", a,
+                "--token-endpoint", f.url + "/oauth2/v2.0/token",
+                "--ca-file", ca]
+        self.assert_token(self.token(*args))
+        form = f.requests()[0]["form"]
+        self.assertEqual(form["client_assertion_type"],
+                         ["urn:ietf:params:oauth:client-assertion-type:"
+                          "jwt-bearer"])
+        with open(a) as fh:
+            self.assertEqual(form["client_assertion"], [fh.read().strip()])
+        self.assertEqual(form["scope"], [AUD + "/.default"])
+        # The file is read anew: a token for another subject is refused.
+        self.write("fed-token", self.federated("system:serviceaccount:x:y"))
+        r = self.token("--no-cache", *args)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("No matching federated identity", r.err)
+        # Wrong audience, wrong issuer.
+        self.write("fed-token", self.federated(sub, aud="api://other"))
+        r = self.token("--no-cache", *args)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("AADSTS700211", r.err)
+        self.write("fed-token", self.federated(sub, iss="https://evil"))
+        r = self.token("--no-cache", *args)
+        self.assertEqual(r.returncode, 3)
+        self.assertEqual(len(f.requests()), 4)
+
+    def test_federated_assertion_file_errors(self):
+        d, ca = self.tls()
+        base = ["--source", "client-credentials", "--audience", AUD,
+                "--client-id", "cid", "--token-endpoint",
+                "https://127.0.0.1:9/oauth2/v2.0/token", "--ca-file", ca]
+        big = self.write("big", "a" * 20000)
+        r = self.token(*base, "--client-assertion-file", big)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("larger than a token", r.err)
+        r = self.token(*base, "--client-assertion-file",
+                       os.path.join(self.tmp, "missing"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("assertion", r.err)
+        sp = self.write("sp", "bad token\n")
+        r = self.token(*base, "--client-assertion-file", sp)
+        self.assertEqual(r.returncode, 3)
+        s = self.write("secret", "s\n")
+        r = self.token(*base, "--client-assertion-file", big,
+                       "--client-secret-file", s)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("give one of", r.err)
+
+    def test_auth0_audience(self):
+        # A server that is not Entra ID: no AUD/.default scope; the API is
+        # named by --token-audience (Auth0's audience parameter).
+        d, ca = self.tls()
+        f = Fake(self, "oauth", "--client-id", "cid", "--client-secret",
+                 "s3cret", "--api-audience", AUD, tls_dir=d)
+        s = self.write("secret", "s3cret\n")
+        base = ["--source", "client-credentials", "--client-id", "cid",
+                "--client-secret-file", s, "--ca-file", ca,
+                "--token-endpoint", f.url + "/oauth/token"]
+        self.assert_token(self.token(*base, "--token-audience", AUD))
+        form = f.requests()[0]["form"]
+        self.assertEqual(form["audience"], [AUD])
+        self.assertNotIn("scope", form)
+        r = self.token(*base, "--token-audience", "api://not-enabled")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("access_denied", r.err)
+        # --audience alone is not sent to a server that is not Entra's.
+        r = self.token(*base, "--audience", AUD, "--no-cache")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("not Entra ID's", r.err)
+        form = f.requests()[-1]["form"]
+        self.assertNotIn("scope", form)
+        self.assertNotIn("audience", form)
+
+    def test_resource_parameter(self):
+        d, ca = self.tls()
+        f = Fake(self, "oauth", "--client-id", "cid", "--client-secret",
+                 "s3cret", tls_dir=d)
+        s = self.write("secret", "s3cret\n")
+        r = self.token("--source", "client-credentials", "--client-id", "cid",
+                       "--client-secret-file", s, "--ca-file", ca,
+                       "--token-endpoint", f.url + "/oauth2/v2.0/token",
+                       "--resource", AUD)
+        self.assert_token(r)
+        form = f.requests()[0]["form"]
+        self.assertEqual(form["resource"], [AUD])
+        self.assertNotIn("scope", form)
 
     def test_errors(self):
         d, ca = self.tls()
@@ -572,7 +786,108 @@ with open(out, "w") as f:
 '''
 
 
+FAKE_SSH_REFUSING = r'''#!/usr/bin/python3
+# Stands in for ssh facing a host that refuses every token: one
+# keyboard-interactive attempt per NumberOfPasswordPrompts, each asking
+# askpass for the token; plus one attempt more than ssh would make, to show
+# askpass refuses it. Records each answer and askpass's status.
+import json, os, subprocess, sys
+out = sys.argv[-1]
+n = int([a for a in sys.argv if a.startswith("NumberOfPasswordPrompts=")][0]
+        .split("=")[1])
+tries = []
+for i in range(n + 1):
+    r = subprocess.run([os.environ["SSH_ASKPASS"],
+                        "(alice@127.0.0.1) Workload identity token: "],
+                       capture_output=True)
+    tries.append({"rc": r.returncode, "token": r.stdout.decode().strip(),
+                  "err": r.stderr.decode()})
+with open(out, "w") as f:
+    json.dump({"argv": sys.argv, "tries": tries,
+               "state": os.environ.get("WIF_SSH_STATE")}, f)
+sys.exit(255)
+'''
+
+
 class SshTest(Base):
+    def test_refused_cached_token_retried_once(self):
+        f = Fake(self, "azure")
+        args = ["--source", "azure", "--audience", AUD, "--endpoint", f.url]
+        cached = self.assert_token(self.token(*args))
+        fake_ssh = self.write("fake-ssh", FAKE_SSH_REFUSING, 0o755)
+        out = os.path.join(self.tmp, "ssh.json")
+        time.sleep(1.1)  # a new token differs in iat
+        r = self.wifctl("ssh", *args, "--ssh-program", fake_ssh, "--",
+                        "alice@127.0.0.1", out)
+        self.assertEqual(r.returncode, 255)
+        with open(out) as fh:
+            rec = json.load(fh)
+        self.assertIn("NumberOfPasswordPrompts=2", rec["argv"])
+        t = rec["tries"]
+        self.assertEqual(len(t), 3)
+        # 1: the cached token; 2: a new one, fetched once; 3: nothing.
+        self.assertEqual((t[0]["rc"], t[0]["token"]), (0, cached))
+        self.assertEqual(t[1]["rc"], 0)
+        self.assertNotEqual(t[1]["token"], cached)
+        self.assertIn("refused the cached token", t[1]["err"])
+        self.assertEqual((t[2]["rc"], t[2]["token"]), (1, ""))
+        self.assertIn("not trying again", t[2]["err"])
+        self.assertEqual(len(f.requests()), 2)
+        # The refused entry is gone: the cache holds the new token.
+        self.assertEqual(self.assert_token(self.token(*args)), t[1]["token"])
+        self.assertEqual(len(f.requests()), 2)
+        # The attempt file is removed by the next run (its ssh is gone).
+        r = self.wifctl("ssh", *args, "--ssh-program", fake_ssh, "--",
+                        "alice@127.0.0.1", out)
+        self.assertFalse(os.path.exists(rec["state"]))
+
+    def test_foreign_prompts_explained(self):
+        f = Fake(self, "azure")
+        env = {"WIF_SOURCE": "azure", "WIF_AUDIENCE": AUD,
+               "WIF_ENDPOINT": f.url}
+        r = self.wifctl("askpass", "The authenticity of host '[127.0.0.1]:"
+                        "2222 ([127.0.0.1]:2222)' can't be established.\n"
+                        "ED25519 key fingerprint is SHA256:abc.\n"
+                        "Are you sure you want to continue connecting "
+                        "(yes/no/[fingerprint])? ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.out, "")  # never "yes"
+        self.assertIn("Are you sure you want to continue connecting", r.err)
+        self.assertIn("known_hosts", r.err)
+        self.assertIn("ssh-keyscan", r.err)
+        r = self.wifctl("askpass", "Enter passphrase for key "
+                        "'/home/a/.ssh/id_ed25519': ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.out, "")
+        self.assertIn("ssh-add", r.err)
+        r = self.wifctl("askpass", "(a@b) Password: ", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("asking for a password", r.err)
+        self.assertEqual(f.requests(), [])
+
+    def test_expired_token_warned(self):
+        import jwt
+        with open(os.path.join(KEYS, "rs256.key.pem"), "rb") as fh:
+            key = fh.read()
+        fake_ssh = self.write("fake-ssh", "#!/bin/sh\nexit 0\n", 0o755)
+        for delta, want in ((30, "expires in"), (-100, "expired")):
+            t = int(time.time())
+            tok = jwt.encode({"iss": ISS, "aud": AUD, "sub": "s", "iat": t,
+                              "exp": t + delta}, key, algorithm="RS256")
+            p = self.write("tok", tok + "\n")
+            r = self.wifctl("ssh", "--source", "file:" + p,
+                            "--ssh-program", fake_ssh, "host")
+            self.assertEqual(r.returncode, 0, r.err)
+            self.assertIn("warning: the token " + want, r.err)
+        t = int(time.time())
+        p = self.write("tok", jwt.encode(
+            {"iss": ISS, "aud": AUD, "sub": "s", "exp": t + 3600}, key,
+            algorithm="RS256"))
+        r = self.wifctl("ssh", "--source", "file:" + p,
+                        "--ssh-program", fake_ssh, "host")
+        self.assertEqual(r.returncode, 0)
+        self.assertNotIn("warning", r.err)
+
     def test_ssh_wires_askpass(self):
         f = Fake(self, "azure", "--pad", "1400")
         fake_ssh = self.write("fake-ssh", FAKE_SSH, 0o755)
@@ -583,9 +898,12 @@ class SshTest(Base):
         self.assertEqual(r.returncode, 0, r.err)
         with open(out) as fh:
             rec = json.load(fh)
+        # A token fetched now: one attempt (one decision line on the host).
         self.assertEqual(rec["argv"][1:], [
             "-o", "PreferredAuthentications=keyboard-interactive",
+            "-o", "NumberOfPasswordPrompts=1",
             "-p", "2222", "alice@127.0.0.1", out])
+        self.assertNotIn("WIF_SSH_STATE", rec["env"])
         self.assertEqual(rec["env"]["SSH_ASKPASS_REQUIRE"], "force")
         self.assertEqual(os.path.realpath(rec["env"]["SSH_ASKPASS"]),
                          os.path.realpath(WIFCTL))
