@@ -164,7 +164,7 @@ out:
   return ret;
 }
 
-static void check_accounts(struct check *c, const struct wif_map *map) {
+void check_map_accounts(struct check *c, const struct wif_map *map) {
   for (size_t i = 0; i < map->n_rules; i++) {
     const struct wif_map_rule *r = &map->rules[i];
     char where[4200];
@@ -255,8 +255,9 @@ static void check_keys(struct check *c, const struct wif_config *cfg,
     if (rc == WIF_OK)
       rc = wif_jwks_parse(text, len, log, &keys, &err);
     if (rc != WIF_OK)
-      check_report(c, true, "keys", p->name, "provider \"%s\": jwks_file: %s (%s)",
-                   p->name, err.msg[0] != '\0' ? err.msg : wif_rc_describe(rc),
+      check_report(c, true, "keys", p->name,
+                   "provider \"%s\": jwks_file: %s (%s)", p->name,
+                   err.msg[0] != '\0' ? err.msg : wif_rc_describe(rc),
                    wif_rc_name(rc));
     else
       check_note(c, "keys", p->name, "provider \"%s\": %zu usable key(s) in %s",
@@ -418,10 +419,9 @@ static void check_files(struct check *c, struct check_opts *o,
   check_lint_all(c, cfg);
   map_path = o->map != NULL ? o->map : cfg->map_file;
   if (c->findings != NULL)
-    (void)json_array_append_new(c->findings,
-                                json_pack("{s:s, s:s, s:n, s:s}", "level",
-                                          "info", "area", "map", "provider",
-                                          "message", map_path));
+    (void)json_array_append_new(
+        c->findings, json_pack("{s:s, s:s, s:n, s:s}", "level", "info", "area",
+                               "map", "provider", "message", map_path));
   rc = wif_map_load(map_path, owner, cfg, &map, &err);
   if (rc != WIF_OK) {
     check_report(c, true, "map", NULL, "%s (%s)",
@@ -430,7 +430,7 @@ static void check_files(struct check *c, struct check_opts *o,
     check_note(c, "map", NULL, "%s: %zu rule(s)", map_path, map->n_rules);
     for (size_t i = 0; i < map->n_files; i++)
       check_note(c, "map", NULL, "drop-in %s", map->files[i]);
-    check_accounts(c, map);
+    check_map_accounts(c, map);
     check_unused(c, cfg, map);
   }
   check_keys(c, cfg, o->config, owner, log);
@@ -476,12 +476,10 @@ int cli_check(int argc, char **argv, bool debug) {
   }
   ret = exit_code(&c);
   if (c.findings != NULL) {
-    json_t *top = json_pack("{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config",
-                            o.config, "map", o.map, "service",
-                            o.system ? o.service : NULL, "errors",
-                            (int)c.errors, "warnings", (int)c.warnings,
-                            "status", ret,
-                            "findings", c.findings);
+    json_t *top = json_pack(
+        "{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config", o.config, "map",
+        o.map, "service", o.system ? o.service : NULL, "errors", (int)c.errors,
+        "warnings", (int)c.warnings, "status", ret, "findings", c.findings);
 
     if (top == NULL || json_dumpf(top, stdout, JSON_INDENT(2)) != 0) {
       cli_err("check: cannot write the JSON answer");

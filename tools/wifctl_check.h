@@ -33,6 +33,11 @@ void check_report(struct check *c, bool error, const char *area,
 void check_note(struct check *c, const char *area, const char *provider,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Each mapped account exists (a warning when not) and has neither uid 0
+ * nor gid 0 (an error). */
+struct wif_map;
+void check_map_accounts(struct check *c, const struct wif_map *map);
+
 /* Issuer lint (errors: an Entra placeholder or multi-tenant endpoint)
  * and the known pitfalls of GitHub Actions, Kubernetes and Entra
  * providers (warnings). */

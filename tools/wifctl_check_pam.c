@@ -30,12 +30,25 @@ struct pam_file {
 };
 
 /* Modules that never prompt: pam_wif may come after them. */
-static const char *const quiet_modules[] = {
-    "pam_env.so",    "pam_faildelay.so", "pam_nologin.so", "pam_succeed_if.so",
-    "pam_permit.so", "pam_access.so",    "pam_time.so",    "pam_group.so",
-    "pam_listfile.so", "pam_shells.so",  "pam_securetty.so",
-    "pam_faillock.so", "pam_limits.so",  "pam_warn.so",    "pam_rootok.so",
-    "pam_localuser.so", "pam_echo.so",   "pam_motd.so",    NULL};
+static const char *const quiet_modules[] = {"pam_env.so",
+                                            "pam_faildelay.so",
+                                            "pam_nologin.so",
+                                            "pam_succeed_if.so",
+                                            "pam_permit.so",
+                                            "pam_access.so",
+                                            "pam_time.so",
+                                            "pam_group.so",
+                                            "pam_listfile.so",
+                                            "pam_shells.so",
+                                            "pam_securetty.so",
+                                            "pam_faillock.so",
+                                            "pam_limits.so",
+                                            "pam_warn.so",
+                                            "pam_rootok.so",
+                                            "pam_localuser.so",
+                                            "pam_echo.so",
+                                            "pam_motd.so",
+                                            NULL};
 
 static bool is_quiet(const char *module) {
   for (size_t i = 0; quiet_modules[i] != NULL; i++)
@@ -62,8 +75,7 @@ static bool word(const char **p, char *buf, size_t size) {
   if (*s == '\0' || *s == '\n' || *s == '#')
     return false;
   bracket = *s == '[';
-  while (*s != '\0' && *s != '\n' &&
-         (bracket || (*s != ' ' && *s != '\t'))) {
+  while (*s != '\0' && *s != '\n' && (bracket || (*s != ' ' && *s != '\t'))) {
     if (bracket && *s == ']')
       bracket = false;
     if (n + 1 < size)
@@ -109,8 +121,7 @@ static bool read_service(const char *dir, const char *name,
     if (strlen(t) >= sizeof(l->type))
       continue; /* no PAM type is that long */
     memcpy(l->type, t, strlen(t) + 1);
-    if (!word(&p, l->control, sizeof(l->control)) ||
-        !word(&p, w, sizeof(w)))
+    if (!word(&p, l->control, sizeof(l->control)) || !word(&p, w, sizeof(w)))
       continue;
     l->include = strcmp(l->control, "include") == 0 ||
                  strcmp(l->control, "substack") == 0;
@@ -226,10 +237,9 @@ static void judge_file(struct check *c, const char *path,
                  "\"account required pam_wif.so\" so that the account "
                  "phase checks the login pam_wif granted",
                  path);
-  if (account < f->n &&
-      (strcmp(f->lines[account].control, "required") != 0 &&
-       strcmp(f->lines[account].control, "requisite") != 0 &&
-       f->lines[account].control[0] != '['))
+  if (account < f->n && (strcmp(f->lines[account].control, "required") != 0 &&
+                         strcmp(f->lines[account].control, "requisite") != 0 &&
+                         f->lines[account].control[0] != '['))
     check_report(c, false, "pam", NULL,
                  "%s:%u: account %s pam_wif.so: its answer does not decide "
                  "the login; use required",

@@ -81,8 +81,7 @@ static void judge(struct check *c, const char *out, const char *where) {
                  "log in by any other method sshd allows",
                  where);
     else
-      check_note(c, "sshd", NULL, "sshd%s: AuthenticationMethods %s", where,
-                 v);
+      check_note(c, "sshd", NULL, "sshd%s: AuthenticationMethods %s", where, v);
   }
   if (setting(out, "passwordauthentication", v, sizeof(v)) &&
       strcmp(v, "yes") == 0)
