@@ -316,6 +316,7 @@ struct check_opts {
   bool system;       /* run the sshd and PAM checks */
   bool system_asked; /* an option about them was given */
   bool no_system;
+  char *map_used; /* the map file checked (owned) */
 };
 
 static int parse_args(int argc, char **argv, struct check_opts *o) {
@@ -418,10 +419,8 @@ static void check_files(struct check *c, struct check_opts *o,
     check_note(c, "config", NULL, "drop-in %s", cfg->files[i]);
   check_lint_all(c, cfg);
   map_path = o->map != NULL ? o->map : cfg->map_file;
-  if (c->findings != NULL)
-    (void)json_array_append_new(
-        c->findings, json_pack("{s:s, s:s, s:n, s:s}", "level", "info", "area",
-                               "map", "provider", "message", map_path));
+  free(o->map_used);
+  o->map_used = strdup(map_path); /* for the JSON answer; NULL is fine */
   rc = wif_map_load(map_path, owner, cfg, &map, &err);
   if (rc != WIF_OK) {
     check_report(c, true, "map", NULL, "%s (%s)",
@@ -476,10 +475,11 @@ int cli_check(int argc, char **argv, bool debug) {
   }
   ret = exit_code(&c);
   if (c.findings != NULL) {
-    json_t *top = json_pack(
-        "{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config", o.config, "map",
-        o.map, "service", o.system ? o.service : NULL, "errors", (int)c.errors,
-        "warnings", (int)c.warnings, "status", ret, "findings", c.findings);
+    json_t *top =
+        json_pack("{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config", o.config,
+                  "map", o.map_used, "service", o.system ? o.service : NULL,
+                  "errors", (int)c.errors, "warnings", (int)c.warnings,
+                  "status", ret, "findings", c.findings);
 
     if (top == NULL || json_dumpf(top, stdout, JSON_INDENT(2)) != 0) {
       cli_err("check: cannot write the JSON answer");
@@ -491,6 +491,7 @@ int cli_check(int argc, char **argv, bool debug) {
   } else if (!c.quiet || c.errors + c.warnings > 0) {
     printf("%u error(s), %u warning(s)\n", c.errors, c.warnings);
   }
+  free(o.map_used);
   if (fflush(stdout) != 0)
     return CHECK_EXIT_ERRORS;
   return ret;
