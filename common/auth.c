@@ -395,7 +395,8 @@ static wif_rc fill_success(struct wif_verdict *out, const struct wif_result *r,
   out->subject = dup_bytes(id->subject, id->subject_len);
   out->subject_len = id->subject_len;
   out->grant_identifier = strdup(rule->identifier);
-  out->map_file = strdup(map_file);
+  /* A drop-in rule names its own file in the decision line. */
+  out->map_file = strdup(rule->file != NULL ? rule->file : map_file);
   if (rule->claim != NULL && (out->grant_claim = strdup(rule->claim)) == NULL)
     return wif_error_set(err, WIF_E_NOMEM, "out of memory");
   if (id->n_groups > 0)
@@ -725,7 +726,7 @@ wif_rc wif_auth_recheck(const struct wif_auth_params *params,
     goto out;
   out->issuer = strdup(p->issuer);
   out->grant_identifier = strdup(rule->identifier);
-  out->map_file = strdup(map->name);
+  out->map_file = strdup(rule->file != NULL ? rule->file : map->name);
   if (rule->claim != NULL)
     out->grant_claim = strdup(rule->claim);
   if (out->issuer == NULL || out->grant_identifier == NULL ||

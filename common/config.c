@@ -136,6 +136,10 @@ void wif_config_free(struct wif_config *cfg) {
   free(cfg->cache_dir);
   free_list(cfg->log_claims, cfg->n_log_claims);
   free(cfg->https_proxy);
+  free(cfg->dropin_dir);
+  for (size_t i = 0; i < cfg->n_files; i++)
+    free(cfg->files[i]);
+  free(cfg->files);
   for (size_t i = 0; i < cfg->n_providers; i++)
     provider_clear(&cfg->providers[i]);
   free(cfg->providers);
@@ -227,7 +231,11 @@ wif_rc wif_config_add_provider(struct wif_config *cfg, const char *name,
   for (size_t i = 0; i < cfg->n_providers; i++) {
     if (strcmp(cfg->providers[i].name, name) != 0)
       continue;
-    if (cfg->providers[i].line > 0)
+    if (cfg->providers[i].line > 0 && cfg->providers[i].file != NULL)
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "duplicate provider \"%s\" (first at %s:%u)", name,
+                         cfg->providers[i].file, cfg->providers[i].line);
+    else if (cfg->providers[i].line > 0)
       rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
                          "duplicate provider \"%s\" (first at line %u)", name,
                          cfg->providers[i].line);
@@ -807,10 +815,13 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
     }
     for (size_t j = 0; j < i; j++) {
       if (strcmp(cfg->providers[j].issuer, p->issuer) == 0) {
-        rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
-                           "[provider %s] has the same issuer as [provider "
-                           "%s]",
-                           p->name, cfg->providers[j].name);
+        rc = wif_error_set(
+            err, WIF_E_CONFIG_INVALID,
+            "[provider %s] has the same issuer as [provider "
+            "%s]%s%s",
+            p->name, cfg->providers[j].name,
+            cfg->providers[j].file != NULL ? " in " : "",
+            cfg->providers[j].file != NULL ? cfg->providers[j].file : "");
         goto out;
       }
     }
@@ -825,7 +836,9 @@ wif_rc wif_config_finish(struct wif_config *cfg, struct wif_error *err) {
   rc = WIF_OK;
 out:
   if (rc != WIF_OK)
-    wif_text_prefix_error(err, cfg->path, p != NULL ? p->line : 0);
+    wif_text_prefix_error(err,
+                          p != NULL && p->file != NULL ? p->file : cfg->path,
+                          p != NULL ? p->line : 0);
   return rc;
 }
 

@@ -16,6 +16,11 @@
 #define WIF_CONFIG_SIZE_MAX (256 * 1024)
 #define WIF_CONFIG_LINE_MAX 4096
 #define WIF_PROVIDERS_MAX 64
+/* Drop-in files: DIR/pam_wif.d/NAME.conf and NAME.map beside the config,
+ * at most this many of each kind. The size caps hold for all files of a
+ * kind together. */
+#define WIF_DROPIN_DIR_NAME "pam_wif.d"
+#define WIF_DROPIN_FILES_MAX 64
 #define WIF_LIST_MAX 32 /* audiences, log_claims, require lines */
 /* max_token_age unless set: a day and an hour, so that Azure managed
  * identity tokens (24 h, iat set a few minutes early) and Auth0's 24 h
@@ -72,7 +77,9 @@ struct wif_provider {
   size_t n_space_delimited;
   /* A token's jti is accepted once on this host (replay.h). */
   bool one_time;
-  unsigned line; /* where the section starts, for messages */
+  unsigned line;    /* where the section starts, for messages */
+  const char *file; /* the drop-in file of the section (owned by the
+                       config's files); NULL: the config's path */
 };
 
 struct wif_config {
@@ -86,6 +93,11 @@ struct wif_config {
   char *https_proxy; /* NULL: direct */
   struct wif_provider *providers;
   size_t n_providers;
+  /* The drop-in directory wif_config_load looked in (wif_map_load reads
+   * its *.map files); NULL when parsed from memory. */
+  char *dropin_dir;
+  char **files; /* the drop-in files read, in order */
+  size_t n_files;
 };
 
 /* An empty config holding the defaults and no provider; NULL on ENOMEM. */
@@ -103,6 +115,20 @@ void wif_config_free(struct wif_config *cfg);
  */
 wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
                        struct wif_error *err);
+
+/*
+ * After path, wif_config_load reads each NAME.conf file of
+ * wif_config_dropin_dir(path) in strcmp order, with the same file rules,
+ * into the same config: a drop-in may add providers and set [global]
+ * keys that no earlier file set (a second setting is an error naming the
+ * drop-in file:line). At most WIF_DROPIN_FILES_MAX files; all files
+ * together at most WIF_CONFIG_SIZE_MAX bytes. A missing directory is no
+ * error.
+ */
+
+/* "DIR/pam_wif.d" for a config at DIR/NAME; new (free it), NULL on
+ * ENOMEM. */
+char *wif_config_dropin_dir(const char *path);
 
 /* Parses text already in memory; `name` is used in messages. */
 wif_rc wif_config_parse(const char *text, size_t len, const char *name,

@@ -16,6 +16,7 @@ struct parser {
   enum section sect;
   size_t provider; /* index: the array moves as providers are added */
   bool seen_global;
+  const char *file; /* a drop-in's path for its providers; NULL: main */
 };
 
 static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
@@ -45,6 +46,7 @@ static wif_rc parse_section(struct parser *ps, char *line, unsigned lineno,
     if (rc != WIF_OK)
       return rc;
     p->line = lineno;
+    p->file = ps->file;
     ps->provider = ps->cfg->n_providers - 1;
     ps->sect = SECT_PROVIDER;
     return WIF_OK;
@@ -91,13 +93,33 @@ static wif_rc parse_line(struct parser *ps, char *line, unsigned lineno,
       value, err);
 }
 
-wif_rc wif_config_parse(const char *text, size_t len, const char *name,
-                        struct wif_config **out, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  struct parser ps = {NULL, SECT_NONE, 0, false};
+/* Parses one file's text into cfg, without the final checks. */
+static wif_rc parse_into(struct wif_config *cfg, const char *text, size_t len,
+                         const char *name, const char *file,
+                         struct wif_error *err) {
+  wif_rc rc = WIF_OK;
+  struct parser ps = {cfg, SECT_NONE, 0, false, file};
   char line[WIF_CONFIG_LINE_MAX + 1];
   unsigned lineno = 0;
   size_t pos = 0;
+
+  while (pos < len) {
+    lineno++;
+    rc = wif_text_next_line(text, len, &pos, WIF_CONFIG_LINE_MAX, line, err);
+    if (rc == WIF_OK)
+      rc = parse_line(&ps, line, lineno, err);
+    if (rc != WIF_OK) {
+      wif_text_prefix_error(err, name, lineno);
+      break;
+    }
+  }
+  return rc;
+}
+
+wif_rc wif_config_parse(const char *text, size_t len, const char *name,
+                        struct wif_config **out, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  struct wif_config *cfg = NULL;
 
   if (out != NULL)
     *out = NULL;
@@ -106,34 +128,116 @@ wif_rc wif_config_parse(const char *text, size_t len, const char *name,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_parse: bad call");
     goto out;
   }
-  if ((ps.cfg = wif_config_new(name)) == NULL) {
+  if ((cfg = wif_config_new(name)) == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
   }
-  while (pos < len) {
-    lineno++;
-    rc = wif_text_next_line(text, len, &pos, WIF_CONFIG_LINE_MAX, line, err);
-    if (rc != WIF_OK)
-      goto line_error;
-    if ((rc = parse_line(&ps, line, lineno, err)) != WIF_OK)
-      goto line_error;
-  }
-  if ((rc = wif_config_finish(ps.cfg, err)) != WIF_OK)
+  if ((rc = parse_into(cfg, text, len, name, NULL, err)) != WIF_OK)
     goto out;
-  *out = ps.cfg;
-  ps.cfg = NULL;
+  if ((rc = wif_config_finish(cfg, err)) != WIF_OK)
+    goto out;
+  *out = cfg;
+  cfg = NULL;
   rc = WIF_OK;
-  goto out;
-line_error:
-  wif_text_prefix_error(err, name, lineno);
 out:
-  wif_config_free(ps.cfg);
+  wif_config_free(cfg);
+  return rc;
+}
+
+char *wif_config_dropin_dir(const char *path) {
+  const char *slash = path != NULL ? strrchr(path, '/') : NULL;
+  size_t dlen = slash != NULL ? (size_t)(slash - path) : 0;
+  size_t size = dlen + sizeof("/" WIF_DROPIN_DIR_NAME);
+  char *dir;
+
+  if (path == NULL || (dir = malloc(size)) == NULL)
+    return NULL;
+  if (dlen > 0)
+    memcpy(dir, path, dlen);
+  memcpy(dir + dlen, "/" WIF_DROPIN_DIR_NAME, sizeof("/" WIF_DROPIN_DIR_NAME));
+  return dir;
+}
+
+/* A too-large file is a configuration error (config.h); with drop-ins the
+ * limit is what the earlier files left. */
+static wif_rc read_config_file(const char *path, uid_t owner, size_t budget,
+                               bool dropin, char **text, size_t *len,
+                               struct wif_error *err) {
+  wif_rc rc = wif_file_read_trusted(path, owner, budget, text, len, err);
+
+  if (rc == WIF_E_TOO_LARGE) {
+    rc = WIF_E_CONFIG_INVALID;
+    if (dropin)
+      (void)wif_error_set(err, rc,
+                          "%s: the configuration and its drop-in files "
+                          "together are larger than %d bytes",
+                          path, WIF_CONFIG_SIZE_MAX);
+    else if (err != NULL)
+      err->rc = rc;
+  }
+  return rc;
+}
+
+/* Reads DIR/pam_wif.d/NAME.conf into cfg, in order. */
+static wif_rc load_dropins(struct wif_config *cfg, uid_t owner, size_t budget,
+                           struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char **names = NULL;
+  size_t n = 0;
+  char *text = NULL;
+  size_t len = 0;
+
+  if ((cfg->dropin_dir = wif_config_dropin_dir(cfg->path)) == NULL ||
+      (cfg->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*cfg->files))) ==
+          NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = wif_file_list_trusted(cfg->dropin_dir, owner, ".conf",
+                             WIF_DROPIN_FILES_MAX, &names, &n, err);
+  if (rc == WIF_E_SYSTEM) {
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    size_t plen = strlen(cfg->dropin_dir) + 1 + strlen(names[i]) + 1;
+    char *full = malloc(plen);
+
+    if (full == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+    (void)snprintf(full, plen, "%s/%s", cfg->dropin_dir, names[i]);
+    cfg->files[cfg->n_files++] = full;
+    rc = read_config_file(full, owner, budget, true, &text, &len, err);
+    if (rc == WIF_E_SYSTEM) {
+      rc = WIF_E_CONFIG_INVALID;
+      if (err != NULL)
+        err->rc = rc;
+    }
+    if (rc != WIF_OK)
+      goto out;
+    budget -= len;
+    if ((rc = parse_into(cfg, text, len, full, full, err)) != WIF_OK)
+      goto out;
+    wif_file_free_buffer(text, len);
+    text = NULL;
+    len = 0;
+  }
+  rc = WIF_OK;
+out:
+  wif_file_free_buffer(text, len);
+  wif_file_free_names(names, n);
   return rc;
 }
 
 wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
                        struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
+  struct wif_config *cfg = NULL;
   char *text = NULL;
   size_t len = 0;
 
@@ -144,18 +248,24 @@ wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_load: bad call");
     goto out;
   }
-  rc =
-      wif_file_read_trusted(path, owner, WIF_CONFIG_SIZE_MAX, &text, &len, err);
-  if (rc == WIF_E_TOO_LARGE) {
-    /* An oversized config is a configuration error, as config.h says. */
-    rc = WIF_E_CONFIG_INVALID;
-    if (err != NULL)
-      err->rc = rc;
-  }
+  rc = read_config_file(path, owner, WIF_CONFIG_SIZE_MAX, false, &text, &len,
+                        err);
   if (rc != WIF_OK)
     goto out;
-  rc = wif_config_parse(text, len, path, out, err);
+  if ((cfg = wif_config_new(path)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if ((rc = parse_into(cfg, text, len, path, NULL, err)) != WIF_OK)
+    goto out;
+  if ((rc = load_dropins(cfg, owner, WIF_CONFIG_SIZE_MAX - len, err)) != WIF_OK)
+    goto out;
+  if ((rc = wif_config_finish(cfg, err)) != WIF_OK)
+    goto out;
+  *out = cfg;
+  cfg = NULL;
 out:
+  wif_config_free(cfg);
   wif_file_free_buffer(text, len);
   return rc;
 }

@@ -1,6 +1,7 @@
 /* Checked reads of root-owned files, and atomic writes. */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -254,6 +255,103 @@ wif_rc wif_file_open_dir_trusted(const char *path, uid_t owner, int *out_fd,
   *out_fd = fd;
   fd = -1;
 out:
+  close_fd(&fd);
+  close_fd(&dirfd);
+  free(copy);
+  return rc;
+}
+
+void wif_file_free_names(char **names, size_t n) {
+  if (names == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
+                             size_t max, char ***out, size_t *out_n,
+                             struct wif_error *err) {
+  wif_rc rc;
+  char *copy = NULL;
+  char *last = NULL;
+  int dirfd = -1;
+  int fd = -1;
+  DIR *d = NULL;
+  struct dirent *e;
+  struct stat st;
+  char **names = NULL;
+  size_t n = 0;
+  size_t slen = suffix != NULL ? strlen(suffix) : 0;
+
+  *out = NULL;
+  *out_n = 0;
+  if ((rc = walk_to_parent(dir, owner, &dirfd, &copy, &last, err)) != WIF_OK)
+    goto out;
+  fd = openat(dirfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      rc = WIF_OK;
+      goto out;
+    }
+    rc = open_failed(dirfd, last, errno, dir, "the directory", err);
+    goto out;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", dir,
+                       strerror(errno));
+    goto out;
+  }
+  if ((rc = check_stat(&st, owner, dir, "", err)) != WIF_OK)
+    goto out;
+  if ((names = calloc(max + 1, sizeof(*names))) == NULL ||
+      (d = fdopendir(fd)) == NULL) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot read: %s", dir,
+                       strerror(errno));
+    goto out;
+  }
+  fd = -1; /* d owns it */
+  for (;;) {
+    size_t len;
+
+    errno = 0;
+    if ((e = readdir(d)) == NULL) {
+      if (errno != 0) {
+        rc = wif_error_set(err, errno_rc(errno), "%s: cannot read: %s", dir,
+                           strerror(errno));
+        goto out;
+      }
+      break;
+    }
+    len = strlen(e->d_name);
+    if (e->d_name[0] == '.' || len <= slen ||
+        memcmp(e->d_name + len - slen, suffix, slen) != 0)
+      continue;
+    if (n == max) {
+      rc = wif_error_set(err, WIF_E_CONFIG_INVALID,
+                         "%s: more than %zu *%s files", dir, max, suffix);
+      goto out;
+    }
+    if ((names[n] = strdup(e->d_name)) == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", dir);
+      goto out;
+    }
+    n++;
+  }
+  qsort(names, n, sizeof(*names), cmp_names);
+  *out = names;
+  *out_n = n;
+  names = NULL;
+  n = 0;
+  rc = WIF_OK;
+out:
+  wif_file_free_names(names, n);
+  if (d != NULL)
+    (void)closedir(d);
   close_fd(&fd);
   close_fd(&dirfd);
   free(copy);

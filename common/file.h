@@ -67,6 +67,21 @@ wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
                                 const void *data, size_t len, mode_t mode,
                                 struct wif_error *err);
 
+/*
+ * The names in directory dir that end in suffix (and hold more than it),
+ * in strcmp order, for drop-in files: dir and every directory above it
+ * pass the checks of wif_file_read_trusted. Names starting with "." are
+ * skipped (editors' and packagers' leftovers). A missing dir is no error:
+ * *out_n is 0. More than max matching names is WIF_E_CONFIG_INVALID.
+ * The entries themselves are not checked here: read each with
+ * wif_file_read_trusted. Free *out with wif_file_free_names.
+ */
+wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
+                             size_t max, char ***out, size_t *out_n,
+                             struct wif_error *err);
+
+void wif_file_free_names(char **names, size_t n);
+
 /* wif_file_write_atomic_at in the directory part of an absolute path. */
 wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, struct wif_error *err);

@@ -48,6 +48,9 @@ void wif_map_free(struct wif_map *map) {
   for (size_t i = 0; i < map->n_rules; i++)
     rule_clear(&map->rules[i]);
   free(map->rules);
+  for (size_t i = 0; i < map->n_files; i++)
+    free(map->files[i]);
+  free(map->files);
   free(map->name);
   free(map);
 }
@@ -115,7 +118,8 @@ static wif_rc parse_accounts(struct wif_map_rule *r, const char *list,
 }
 
 static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
-                         char *line, unsigned lineno, struct wif_error *err) {
+                         char *line, unsigned lineno, const char *file,
+                         struct wif_error *err) {
   char qb[WIF_TEXT_QUOTE_MAX + 4];
   char *cursor = line;
   char *provider, *type, *identifier, *accounts, *extra;
@@ -212,6 +216,7 @@ static wif_rc parse_rule(struct wif_map *map, const struct wif_config *cfg,
     goto out;
   }
   r.line = lineno;
+  r.file = file;
   r.provider = strdup(p->name);
   r.identifier = strdup(identifier);
   r.accounts = calloc(WIF_MAP_ACCOUNTS_MAX, sizeof(*r.accounts));
@@ -236,14 +241,43 @@ out:
   return rc;
 }
 
+/* Parses one file's text into map. */
+static wif_rc parse_into(struct wif_map *map, const struct wif_config *cfg,
+                         const char *text, size_t len, const char *name,
+                         const char *file, struct wif_error *err) {
+  wif_rc rc = WIF_OK;
+  char line[WIF_MAP_LINE_MAX + 1];
+  unsigned lineno = 0;
+  size_t pos = 0;
+
+  while (pos < len) {
+    lineno++;
+    rc = wif_text_next_line(text, len, &pos, WIF_MAP_LINE_MAX, line, err);
+    if (rc == WIF_OK)
+      rc = parse_rule(map, cfg, line, lineno, file, err);
+    if (rc != WIF_OK) {
+      wif_text_prefix_error(err, name, lineno);
+      break;
+    }
+  }
+  return rc;
+}
+
+static struct wif_map *map_new(const char *name) {
+  struct wif_map *map = calloc(1, sizeof(*map));
+
+  if (map != NULL && (map->name = strdup(name)) == NULL) {
+    free(map);
+    map = NULL;
+  }
+  return map;
+}
+
 wif_rc wif_map_parse(const char *text, size_t len, const char *name,
                      const struct wif_config *cfg, struct wif_map **out,
                      struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   struct wif_map *map = NULL;
-  char line[WIF_MAP_LINE_MAX + 1];
-  unsigned lineno = 0;
-  size_t pos = 0;
 
   if (out != NULL)
     *out = NULL;
@@ -252,34 +286,94 @@ wif_rc wif_map_parse(const char *text, size_t len, const char *name,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_map_parse: bad call");
     goto out;
   }
-  map = calloc(1, sizeof(*map));
-  if (map == NULL || (map->name = strdup(name)) == NULL) {
+  if ((map = map_new(name)) == NULL) {
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
   }
-  while (pos < len) {
-    lineno++;
-    rc = wif_text_next_line(text, len, &pos, WIF_MAP_LINE_MAX, line, err);
-    if (rc != WIF_OK)
-      goto line_error;
-    rc = parse_rule(map, cfg, line, lineno, err);
-    if (rc != WIF_OK)
-      goto line_error;
-  }
+  if ((rc = parse_into(map, cfg, text, len, name, NULL, err)) != WIF_OK)
+    goto out;
   *out = map;
   map = NULL;
-  rc = WIF_OK;
-  goto out;
-line_error:
-  wif_text_prefix_error(err, name, lineno);
 out:
   wif_map_free(map);
+  return rc;
+}
+
+/* Missing, unreadable or oversized: the configuration is wrong. */
+static wif_rc read_map_file(const char *path, uid_t owner, size_t budget,
+                            bool dropin, char **text, size_t *len,
+                            struct wif_error *err) {
+  wif_rc rc = wif_file_read_trusted(path, owner, budget, text, len, err);
+
+  if (rc == WIF_E_TOO_LARGE && dropin)
+    (void)wif_error_set(err, rc,
+                        "%s: the map and its drop-in files together are "
+                        "larger than %d bytes",
+                        path, WIF_MAP_SIZE_MAX);
+  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE) {
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  return rc;
+}
+
+/* Reads cfg->dropin_dir/NAME.map into map, in order. */
+static wif_rc load_dropins(struct wif_map *map, const struct wif_config *cfg,
+                           uid_t owner, size_t budget, struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  char **names = NULL;
+  size_t n = 0;
+  char *text = NULL;
+  size_t len = 0;
+
+  if (cfg->dropin_dir == NULL)
+    return WIF_OK;
+  if ((map->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*map->files))) ==
+      NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = wif_file_list_trusted(cfg->dropin_dir, owner, ".map",
+                             WIF_DROPIN_FILES_MAX, &names, &n, err);
+  if (rc == WIF_E_SYSTEM) {
+    rc = WIF_E_CONFIG_INVALID;
+    if (err != NULL)
+      err->rc = rc;
+  }
+  if (rc != WIF_OK)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    size_t plen = strlen(cfg->dropin_dir) + 1 + strlen(names[i]) + 1;
+    char *full = malloc(plen);
+
+    if (full == NULL) {
+      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+      goto out;
+    }
+    (void)snprintf(full, plen, "%s/%s", cfg->dropin_dir, names[i]);
+    map->files[map->n_files++] = full;
+    if ((rc = read_map_file(full, owner, budget, true, &text, &len, err)) !=
+        WIF_OK)
+      goto out;
+    budget -= len;
+    if ((rc = parse_into(map, cfg, text, len, full, full, err)) != WIF_OK)
+      goto out;
+    wif_file_free_buffer(text, len);
+    text = NULL;
+    len = 0;
+  }
+  rc = WIF_OK;
+out:
+  wif_file_free_buffer(text, len);
+  wif_file_free_names(names, n);
   return rc;
 }
 
 wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
                     struct wif_map **out, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
+  struct wif_map *map = NULL;
   char *text = NULL;
   size_t len = 0;
 
@@ -290,19 +384,32 @@ wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_map_load: bad call");
     goto out;
   }
-  rc = wif_file_read_trusted(path, owner, WIF_MAP_SIZE_MAX, &text, &len, err);
-  /* Missing, unreadable or oversized: the configuration is wrong. */
-  if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE) {
-    rc = WIF_E_CONFIG_INVALID;
-    if (err != NULL)
-      err->rc = rc;
-  }
+  rc = read_map_file(path, owner, WIF_MAP_SIZE_MAX, false, &text, &len, err);
   if (rc != WIF_OK)
     goto out;
-  rc = wif_map_parse(text, len, path, cfg, out, err);
+  if ((map = map_new(path)) == NULL) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    goto out;
+  }
+  if ((rc = parse_into(map, cfg, text, len, path, NULL, err)) != WIF_OK)
+    goto out;
+  if ((rc = load_dropins(map, cfg, owner, WIF_MAP_SIZE_MAX - len, err)) !=
+      WIF_OK)
+    goto out;
+  *out = map;
+  map = NULL;
 out:
+  wif_map_free(map);
   wif_file_free_buffer(text, len);
   return rc;
+}
+
+const char *wif_map_rule_where(const struct wif_map *map,
+                               const struct wif_map_rule *r, char *buf,
+                               size_t size) {
+  (void)snprintf(buf, size, "%s:%u", r->file != NULL ? r->file : map->name,
+                 r->line);
+  return buf;
 }
 
 bool wif_map_rule_grants(const struct wif_map_rule *rule, const char *account) {
@@ -361,7 +468,11 @@ wif_rc wif_map_match(const struct wif_map *map, const struct wif_provider *p,
            (m == WIF_E_CLAIM_MISSING &&
             wif_claims_overage(id->claims, r->claim)))) {
         rc = m;
-        (void)wif_error_set(&why, m, "%s:%u: %s", map->name, r->line, e.msg);
+        char where[WIF_ERROR_MSG_MAX];
+
+        (void)wif_error_set(&why, m, "%s: %s",
+                            wif_map_rule_where(map, r, where, sizeof(where)),
+                            e.msg);
       }
     }
     if (hit) {

@@ -33,12 +33,16 @@ struct wif_map_rule {
   char **accounts;
   size_t n_accounts;
   unsigned line;
+  const char *file; /* the drop-in file of the line (owned by the map's
+                       files); NULL: the map's name */
 };
 
 struct wif_map {
   char *name; /* as given to the parser, for messages */
   struct wif_map_rule *rules;
   size_t n_rules;
+  char **files; /* the drop-in files read, in order */
+  size_t n_files;
 };
 
 /*
@@ -61,8 +65,11 @@ wif_rc wif_map_parse(const char *text, size_t len, const char *name,
                      struct wif_error *err);
 
 /*
- * Reads path with wif_file_read_trusted (owned by `owner` or root, not
- * group/other writable, the same for every parent directory; else
+ * Reads path, then each NAME.map file of cfg->dropin_dir (when not NULL) in
+ * strcmp order with the same rules (at most WIF_DROPIN_FILES_MAX; all
+ * together at most WIF_MAP_SIZE_MAX bytes; errors name the drop-in
+ * file:line). Each file is read with wif_file_read_trusted (owned by `owner` or
+ * root, not group/other writable, the same for every parent directory; else
  * WIF_E_CONFIG_INSECURE) and parses it, naming errors by path. A file
  * that is missing or cannot be read is WIF_E_CONFIG_INVALID too: the
  * mapping is required configuration, not a runtime resource.
@@ -71,6 +78,11 @@ wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
                     struct wif_map **out, struct wif_error *err);
 
 void wif_map_free(struct wif_map *map);
+
+/* "file:line" of a rule into buf, for messages. */
+const char *wif_map_rule_where(const struct wif_map *map,
+                               const struct wif_map_rule *r, char *buf,
+                               size_t size);
 
 /*
  * True for a portable account name: [a-z_][a-z0-9_.-]*, optionally ending

@@ -36,8 +36,11 @@ static void main_help(FILE *f) {
         "  verify   validate a token against pam_wif.conf or stand-alone\n"
         "           options, and print the decision with its reason\n"
         "  decode   print a token's header and claims, UNVERIFIED\n"
-        "  check    lint pam_wif.conf and pam_wif.map (exit 0 clean, 1\n"
-        "           warnings, 2 errors)\n"
+        "  check    lint pam_wif.conf, pam_wif.map, their drop-in files,\n"
+        "           sshd and the PAM stacks (exit 0 clean, 1 warnings,\n"
+        "           2 errors)\n"
+        "  provider add a provider as a drop-in file, from a preset\n"
+        "  map      add a checked rule to the drop-in map\n"
         "  jwks     fetch, show or revoke the cached provider keys\n"
         "  token    obtain this workload's own token (azure, gcp, k8s,\n"
         "           github, file:, exec:, client-credentials) and print it\n"
@@ -77,7 +80,8 @@ const char *cli_helper_path(void) {
 
 static void main_usage(void) {
   fputs("Usage: wifctl [--debug] "
-        "{verify|decode|check|jwks|token|askpass|ssh|help} [OPTIONS] [ARGS]\n"
+        "{verify|decode|check|provider|map|jwks|token|askpass|ssh|help} "
+        "[OPTIONS] [ARGS]\n"
         "Try 'wifctl --help' for more information.\n",
         stderr);
 }
@@ -332,6 +336,10 @@ static int run_help(int argc, char **argv) {
     cli_decode_help(stdout);
   } else if (strcmp(argv[1], "check") == 0) {
     cli_check_help(stdout);
+  } else if (strcmp(argv[1], "provider") == 0) {
+    cli_provider_help(stdout);
+  } else if (strcmp(argv[1], "map") == 0) {
+    cli_map_help(stdout);
   } else if (strcmp(argv[1], "jwks") == 0) {
     cli_jwks_help(stdout);
   } else if (strcmp(argv[1], "token") == 0) {
@@ -409,6 +417,10 @@ int main(int argc, char **argv) {
     return cli_decode(argc, argv, debug);
   if (strcmp(cmd, "check") == 0)
     return cli_check(argc, argv, debug);
+  if (strcmp(cmd, "provider") == 0)
+    return cli_provider(argc, argv, debug);
+  if (strcmp(cmd, "map") == 0)
+    return cli_map(argc, argv, debug);
   if (strcmp(cmd, "jwks") == 0)
     return cli_jwks(argc, argv, debug);
   if (strcmp(cmd, "token") == 0)

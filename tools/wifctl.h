@@ -65,6 +65,12 @@ void cli_decode_help(FILE *f);
 int cli_check(int argc, char **argv, bool debug);
 void cli_check_help(FILE *f);
 
+int cli_provider(int argc, char **argv, bool debug);
+void cli_provider_help(FILE *f);
+
+int cli_map(int argc, char **argv, bool debug);
+void cli_map_help(FILE *f);
+
 int cli_jwks(int argc, char **argv, bool debug);
 void cli_jwks_help(FILE *f);
 

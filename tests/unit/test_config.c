@@ -694,6 +694,249 @@ static void test_load(void **state) {
   free(p);
 }
 
+/* Drop-in files: DIR/pam_wif.d/NAME.conf after the main file. */
+#define DROPIN_DATA WIF_TEST_DATA_DIR "/dropin"
+
+static const char dropin_main[] = "[global]\n"
+                                  "http_timeout = 5\n"
+                                  "\n"
+                                  "[provider main]\n"
+                                  "issuer = https://issuer.example/main\n"
+                                  "audience = api://host\n";
+
+static char *dropin_path(const char *name) {
+  char sub[PATH_MAX];
+
+  snprintf(sub, sizeof(sub), "pam_wif.d/%s", name);
+  return wif_test_path(tmpdir, sub);
+}
+
+static void write_dropin(const char *name, const char *text, mode_t mode) {
+  char *p = dropin_path(name);
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  assert_int_equal(fchmod(fd, mode), 0);
+  assert_int_equal(close(fd), 0);
+  free(p);
+}
+
+static void copy_dropin(const char *kind, const char *name, const char *as) {
+  char src[PATH_MAX];
+  size_t len;
+  char *text;
+
+  snprintf(src, sizeof(src), "%s/%s/%s", DROPIN_DATA, kind, name);
+  text = wif_test_read(src, &len);
+  write_dropin(as, text, 0644);
+  free(text);
+}
+
+static void remove_dropin(const char *name) {
+  char *p = dropin_path(name);
+
+  assert_int_equal(unlink(p), 0);
+  free(p);
+}
+
+static char *dropin_setup(void) {
+  char *d = wif_test_path(tmpdir, "pam_wif.d");
+
+  assert_int_equal(mkdir(d, 0755), 0);
+  free(d);
+  return write_conf("main.conf", dropin_main, strlen(dropin_main), 0644);
+}
+
+static void test_dropin_valid(void **state) {
+  char *main_conf = dropin_setup();
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+  char *p10 = dropin_path("10-github.conf");
+  char *dir = wif_test_path(tmpdir, "pam_wif.d");
+
+  (void)state;
+  /* A missing directory is no error; an empty one neither. */
+  assert_int_equal(rmdir(dir), 0);
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err), WIF_OK);
+  assert_int_equal(cfg->n_providers, 1);
+  assert_string_equal(cfg->dropin_dir, dir);
+  wif_config_free(cfg);
+  assert_int_equal(mkdir(dir, 0755), 0);
+
+  /* Lexical order, whatever the directory's order; dot files and other
+   * suffixes are not read. */
+  copy_dropin("valid", "20-global.conf", "20-global.conf");
+  copy_dropin("valid", "10-github.conf", "10-github.conf");
+  write_dropin(".10-github.conf.swp", "garbage", 0644);
+  write_dropin("30-x.conf.dpkg-old", "garbage", 0644);
+  write_dropin("README", "garbage", 0644);
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err), WIF_OK);
+  assert_int_equal(cfg->n_providers, 3);
+  assert_string_equal(cfg->providers[0].name, "main");
+  assert_null(cfg->providers[0].file);
+  assert_string_equal(cfg->providers[1].name, "github");
+  assert_string_equal(cfg->providers[1].file, p10);
+  assert_int_equal(cfg->providers[1].line, 2);
+  assert_string_equal(cfg->providers[2].name, "k8s");
+  assert_int_equal(cfg->clock_skew, 30);
+  assert_int_equal(cfg->n_files, 2);
+  /* The default max_token_age follows clock_skew from a later file. */
+  assert_int_equal(cfg->providers[0].max_token_age,
+                   WIF_MAX_TOKEN_AGE_DEFAULT + 30);
+  wif_config_free(cfg);
+  cfg = NULL;
+
+  /* The main file may hold only [global]: providers come from drop-ins. */
+  {
+    char *only =
+        write_conf("global.conf", "[global]\nhttp_timeout = 9\n", 26, 0644);
+    assert_int_equal(wif_config_load(only, getuid(), &cfg, &err), WIF_OK);
+    assert_int_equal(cfg->n_providers, 2);
+    assert_int_equal(cfg->http_timeout, 9);
+    wif_config_free(cfg);
+    free(only);
+  }
+  free(dir);
+  free(p10);
+  free(main_conf);
+}
+
+/* Each invalid/NAME.conf as a drop-in: the message names the drop-in file
+ * and its line ("DROPIN" in the expectation). */
+static void test_dropin_invalid(void **state) {
+  static const char tag[] = "# expect: ";
+  char *main_conf = dropin_setup();
+  char *as = dropin_path("50-case.conf");
+  DIR *d;
+  struct dirent *e;
+  size_t n = 0;
+
+  (void)state;
+  assert_non_null(d = opendir(DROPIN_DATA "/invalid"));
+  while ((e = readdir(d)) != NULL) {
+    struct wif_config *cfg = (struct wif_config *)1;
+    struct wif_error err;
+    char src[PATH_MAX];
+    char want[PATH_MAX + 512];
+    size_t len = strlen(e->d_name);
+    char *text;
+    char *nl;
+    const char *at = NULL;
+
+    if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
+      continue;
+    snprintf(src, sizeof(src), "%s/invalid/%s", DROPIN_DATA, e->d_name);
+    text = wif_test_read(src, &len);
+    nl = strchr(text, '\n');
+    if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
+        (at = strstr(text, "DROPIN")) == NULL || at > nl)
+      fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
+    snprintf(want, sizeof(want), "%.*s%s%.*s",
+             (int)(at - text - (sizeof(tag) - 1)), text + sizeof(tag) - 1, as,
+             (int)(nl - at - 6), at + 6);
+    write_dropin("50-case.conf", text, 0644);
+    if (wif_config_load(main_conf, getuid(), &cfg, &err) !=
+        WIF_E_CONFIG_INVALID)
+      fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,
+               wif_rc_name(err.rc), err.msg);
+    assert_null(cfg);
+    if (strcmp(err.msg, want) != 0)
+      fail_msg("%s: got \"%s\", want \"%s\"", e->d_name, err.msg, want);
+    remove_dropin("50-case.conf");
+    free(text);
+    n++;
+  }
+  closedir(d);
+  assert_true(n >= 5);
+  free(as);
+  free(main_conf);
+}
+
+/* The trusted-file rules hold for the directory and each drop-in; the
+ * count and the size are capped. */
+static void test_dropin_limits(void **state) {
+  char *main_conf = dropin_setup();
+  char *dir = wif_test_path(tmpdir, "pam_wif.d");
+  char *p = dropin_path("10-github.conf");
+  struct wif_config *cfg = NULL;
+  struct wif_error err;
+  char want[PATH_MAX + 256];
+
+  (void)state;
+  copy_dropin("valid", "10-github.conf", "10-github.conf");
+  assert_int_equal(chmod(p, 0664), 0);
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err),
+                   WIF_E_CONFIG_INSECURE);
+  snprintf(want, sizeof(want), "%s: group or others can write it (mode 0664)",
+           p);
+  assert_string_equal(err.msg, want);
+  assert_int_equal(chmod(p, 0644), 0);
+
+  assert_int_equal(chmod(dir, 0777), 0);
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err),
+                   WIF_E_CONFIG_INSECURE);
+  snprintf(want, sizeof(want), "%s: group or others can write it (mode 0777)",
+           dir);
+  assert_string_equal(err.msg, want);
+  assert_int_equal(chmod(dir, 0755), 0);
+
+  /* A symbolic link in the directory is refused, not followed. */
+  {
+    char *l = dropin_path("20-link.conf");
+    assert_int_equal(symlink(p, l), 0);
+    assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err),
+                     WIF_E_CONFIG_INSECURE);
+    snprintf(want, sizeof(want), "%s: the file is a symbolic link", l);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(unlink(l), 0);
+    free(l);
+  }
+
+  /* More than WIF_DROPIN_FILES_MAX files. */
+  for (int i = 0; i < WIF_DROPIN_FILES_MAX; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "%02d-empty.conf", i + 20);
+    write_dropin(name, "# nothing\n", 0644);
+  }
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err),
+                   WIF_E_CONFIG_INVALID);
+  snprintf(want, sizeof(want), "%s: more than 64 *.conf files", dir);
+  assert_string_equal(err.msg, want);
+  for (int i = 0; i < WIF_DROPIN_FILES_MAX; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "%02d-empty.conf", i + 20);
+    remove_dropin(name);
+  }
+
+  /* All files together stay within WIF_CONFIG_SIZE_MAX. */
+  {
+    size_t n = WIF_CONFIG_SIZE_MAX - strlen(dropin_main);
+    char *big = malloc(n + 1);
+    char *bp = dropin_path("90-big.conf");
+
+    assert_non_null(big);
+    memset(big, '\n', n);
+    big[n] = '\0';
+    write_dropin("90-big.conf", big, 0644);
+    assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err),
+                     WIF_E_CONFIG_INVALID);
+    snprintf(want, sizeof(want),
+             "%s: the configuration and its drop-in files together are "
+             "larger than 262144 bytes",
+             bp);
+    assert_string_equal(err.msg, want);
+    remove_dropin("90-big.conf");
+    free(bp);
+    free(big);
+  }
+  assert_int_equal(wif_config_load(main_conf, getuid(), &cfg, &err), WIF_OK);
+  wif_config_free(cfg);
+  free(p);
+  free(dir);
+  free(main_conf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_global_defaults),
@@ -714,6 +957,12 @@ int main(void) {
       cmocka_unit_test(test_locales),
       cmocka_unit_test(test_design_example),
       cmocka_unit_test_setup_teardown(test_load, setup_dir, teardown_dir),
+      cmocka_unit_test_setup_teardown(test_dropin_valid, setup_dir,
+                                      teardown_dir),
+      cmocka_unit_test_setup_teardown(test_dropin_invalid, setup_dir,
+                                      teardown_dir),
+      cmocka_unit_test_setup_teardown(test_dropin_limits, setup_dir,
+                                      teardown_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +428,160 @@ static void test_load(void **state) {
   wif_config_free(cfg);
 }
 
+/* Drop-in maps: the *.map files of the config's pam_wif.d, after the main
+ * map, with the same rules; messages name the drop-in file:line. */
+#define DROPIN_DATA WIF_TEST_DATA_DIR "/dropin"
+
+static int rm_entry(const char *p, const struct stat *st, int flag,
+                    struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+static void copy_file(const char *src, const char *dst) {
+  size_t len;
+  char *text = wif_test_read(src, &len);
+
+  write_file(dst, text, 0644);
+  free(text);
+}
+
+static void test_dropin(void **state) {
+  static const char tag[] = "# expect: ";
+  char *dir = make_dir();
+  char *d = wif_test_path(dir, "pam_wif.d");
+  char *conf = wif_test_path(dir, "pam_wif.conf");
+  char *path = wif_test_path(dir, "pam_wif.map");
+  char *m50 = wif_test_path(d, "50-github.map");
+  char *as = wif_test_path(d, "55-case.map");
+  struct wif_config *cfg = NULL;
+  struct wif_map *map = NULL;
+  struct wif_error err;
+  DIR *dd;
+  struct dirent *e;
+  size_t n = 0;
+  static const char *const data[] = {"10-github.conf", "20-global.conf",
+                                     "50-github.map", "60-k8s.map"};
+
+  (void)state;
+  assert_int_equal(mkdir(d, 0755), 0);
+  write_file(conf,
+             "[provider main]\nissuer = https://issuer.example/main\n"
+             "audience = api://host\n",
+             0644);
+  write_file(path, "main user a dbadmin\n", 0644);
+  for (size_t i = 0; i < 4; i++) {
+    char src[PATH_MAX];
+    char *dst = wif_test_path(d, data[i]);
+
+    snprintf(src, sizeof(src), "%s/valid/%s", DROPIN_DATA, data[i]);
+    copy_file(src, dst);
+    free(dst);
+  }
+  assert_int_equal(wif_config_load(conf, getuid(), &cfg, &err), WIF_OK);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
+  assert_int_equal(map->n_rules, 3);
+  assert_null(map->rules[0].file);
+  assert_string_equal(map->rules[1].provider, "github");
+  assert_string_equal(map->rules[1].file, m50);
+  assert_int_equal(map->rules[1].line, 1);
+  assert_string_equal(map->rules[2].provider, "k8s");
+  {
+    char where[PATH_MAX + 16];
+    char want[PATH_MAX + 16];
+
+    snprintf(want, sizeof(want), "%s:1", m50);
+    assert_string_equal(
+        wif_map_rule_where(map, &map->rules[1], where, sizeof(where)), want);
+    snprintf(want, sizeof(want), "%s:1", path);
+    assert_string_equal(
+        wif_map_rule_where(map, &map->rules[0], where, sizeof(where)), want);
+  }
+  wif_map_free(map);
+  map = NULL;
+
+  /* A map parsed from memory has no drop-ins, whatever the config. */
+  assert_int_equal(wif_map_parse("main user a b\n", 14, "m", cfg, &map, &err),
+                   WIF_OK);
+  assert_int_equal(map->n_rules, 1);
+  wif_map_free(map);
+  map = NULL;
+
+  /* Each invalid/NAME.map as a drop-in. */
+  assert_non_null(dd = opendir(DROPIN_DATA "/invalid"));
+  while ((e = readdir(dd)) != NULL) {
+    char src[PATH_MAX];
+    char want[PATH_MAX + 512];
+    size_t len = strlen(e->d_name);
+    const char *at = NULL;
+    char *text;
+    char *nl;
+
+    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
+      continue;
+    snprintf(src, sizeof(src), "%s/invalid/%s", DROPIN_DATA, e->d_name);
+    text = wif_test_read(src, &len);
+    nl = strchr(text, '\n');
+    if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
+        (at = strstr(text, "DROPIN")) == NULL || at > nl)
+      fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
+    snprintf(want, sizeof(want), "%.*s%s%.*s",
+             (int)(at - text - (sizeof(tag) - 1)), text + sizeof(tag) - 1, as,
+             (int)(nl - at - 6), at + 6);
+    write_file(as, text, 0644);
+    if (wif_map_load(path, getuid(), cfg, &map, &err) != WIF_E_CONFIG_INVALID)
+      fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,
+               wif_rc_name(err.rc), err.msg);
+    assert_null(map);
+    if (strcmp(err.msg, want) != 0)
+      fail_msg("%s: got \"%s\", want \"%s\"", e->d_name, err.msg, want);
+    assert_int_equal(unlink(as), 0);
+    free(text);
+    n++;
+  }
+  closedir(dd);
+  assert_true(n >= 3);
+
+  /* Same file rules as the main map. */
+  assert_int_equal(chmod(m50, 0666), 0);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INSECURE);
+  assert_non_null(strstr(err.msg, m50));
+  assert_int_equal(chmod(m50, 0644), 0);
+  assert_int_equal(chmod(d, 0775), 0);
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                   WIF_E_CONFIG_INSECURE);
+  assert_int_equal(chmod(d, 0755), 0);
+
+  /* All maps together stay within WIF_MAP_SIZE_MAX. */
+  {
+    size_t big_len = WIF_MAP_SIZE_MAX;
+    char *big = malloc(big_len + 1);
+
+    assert_non_null(big);
+    memset(big, '\n', big_len);
+    big[big_len] = '\0';
+    write_file(as, big, 0644);
+    free(big);
+    assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
+                     WIF_E_CONFIG_INVALID);
+    assert_non_null(strstr(err.msg, "together are larger than 1048576"));
+    assert_int_equal(unlink(as), 0);
+  }
+  assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
+  wif_map_free(map);
+  wif_config_free(cfg);
+  assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+  free(as);
+  free(m50);
+  free(path);
+  free(conf);
+  free(d);
+  free(dir);
+}
+
 /* The annotated samples in conf/ parse, and agree with each other. */
 /*
  * Tokens shaped like the providers' documented ones (claims only: the
@@ -649,6 +805,7 @@ int main(void) {
       cmocka_unit_test(test_match_group),
       cmocka_unit_test(test_parse_bad_calls),
       cmocka_unit_test(test_load),
+      cmocka_unit_test(test_dropin),
       cmocka_unit_test(test_samples),
       cmocka_unit_test(test_provider_shapes),
   };
