@@ -30,8 +30,8 @@ are empty of new entries), that nothing it wrote is group or world
 writable, and that the cache is intact.
 
 Usage: test_hostile.py --module SO --wifctl PATH --client PATH
-       --forge SO --keys DIR --tools DIR [--helper PATH] [--build DIR]
-       [unittest args]
+       --forge SO --recorder PATH --keys DIR --tools DIR [--helper PATH]
+       [--build DIR] [unittest args]
 Exit 77 (skipped) without root.
 """
 import argparse
@@ -160,6 +160,11 @@ class Env:
         shutil.copy(ARGS.client, self.client)
         os.chown(self.client, 0, 0)
         os.chmod(self.client, 0o4755)
+        # The exec: token program (tests/hostile/exec_recorder.c).
+        self.recorder = os.path.join(self.dir, "bin", "exec_recorder")
+        shutil.copy(ARGS.recorder, self.recorder)
+        os.chown(self.recorder, 0, 0)
+        os.chmod(self.recorder, 0o755)
         self.helper = None
         if ARGS.helper:
             self.helper = os.path.join(self.dir, "bin", "pam_wif-helper")
@@ -760,7 +765,7 @@ class FetchTest(Hostile):
         res = self.login(svc, ENV.token(), rlimits={"FSIZE": [1, 1]})
         self.assertGreaterEqual(ENV.idp.stats()["jwks"], 1,
                                 "no refresh happened: the test could not "
-                                "age the cache")
+                                "age the cache: " + self.describe(res) + repr(os.listdir(cache)))
         self.assertIn(res.returncode, (0, 1), self.describe(res))
         self.assert_clean(res, cache, before)
 
@@ -846,106 +851,129 @@ class FetchTest(Hostile):
 
 
 class ExecSourceTest(Hostile):
-    """Host identity mode with an exec: program."""
+    """Host identity mode with an exec: program: tests/hostile/exec_recorder.c
+    records the state it was started in, as root, into a root-only file."""
 
-    def exec_service(self, name):
-        token = ENV.write("etc/%s.token" % name, ENV.token(), mode=0o600)
+    # What the module writes as the program's whole environment
+    # (common/source_exec.c); nothing else may appear.
+    EXEC_ENV = {"PATH", "WIF_CALLBACK_VERSION", "WIF_TIMEOUT_MS",
+                "WIF_AUDIENCE", "WIF_CLIENT_ID"}
+
+    def exec_service(self, name, script=False):
+        """A service whose token comes from the recorder, started directly
+        or (script=True) through a #! script that execs it."""
+        token = ENV.write("etc/%s.token" % name, ENV.token(iss=LOCAL_ISS),
+                          mode=0o600)
         rec = os.path.join(ENV.record, name)
-        script = ENV.write("bin/%s.sh" % name, r"""#!/bin/sh
-# Records the state pam_wif started it in (test_hostile.py).
-ls -l /proc/$$/fd/ >%(rec)s.fds 2>&1
-cat /proc/$$/status >%(rec)s.status
-cat /proc/$$/limits >%(rec)s.limits
-tr '\0' '\n' </proc/$$/environ >%(rec)s.environ
-readlink /proc/$$/cwd >%(rec)s.cwd
-echo %(mark)s >&2
-echo "a second stderr line" >&2
-cat %(token)s
-""" % {"rec": rec, "mark": EXEC_MARK, "token": token}, mode=0o755)
+        if script:
+            prog = ENV.write("bin/%s.sh" % name,
+                             "#!/bin/sh\nexec %s %s %s\n"
+                             % (ENV.recorder, rec, token), mode=0o755)
+            command = prog
+        else:
+            prog = ENV.recorder
+            command = "%s %s %s" % (ENV.recorder, rec, token)
         conf, cache = ENV.config(name, provider=local_provider())
         svc = ENV.service(name, conf=conf,
-                          auth_args="source=exec:%s" % script)
-        return svc, rec, cache
+                          auth_args="[source=exec:%s]" % command)
+        return svc, rec, cache, prog
 
     def record(self, rec, res):
-        out = {}
-        for part in ("fds", "status", "limits", "environ", "cwd"):
-            path = "%s.%s" % (rec, part)
-            self.assertTrue(os.path.exists(path),
-                            "the exec: program did not run (%s): %s"
-                            % (path, self.describe(res)))
-            with open(path) as f:
-                out[part] = f.read()
-        status = {}
-        for line in out["status"].splitlines():
-            k, _, v = line.partition(":")
-            status[k] = v.split()
-        out["status"] = status
+        self.assertTrue(os.path.exists(rec),
+                        "the exec: program did not run as root (no %s): %s"
+                        % (rec, self.describe(res)))
+        st = os.stat(rec)
+        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        out = {"fds": {}, "env": {}, "rlimit": {}}
+        with open(rec) as f:
+            for line in f.read().splitlines():
+                key, _, rest = line.partition(" ")
+                if key == "fd":
+                    n, _, target = rest.partition(" ")
+                    out["fds"][int(n)] = target
+                elif key == "env":
+                    k, _, v = rest.partition("=")
+                    out["env"][k] = v
+                elif key == "rlimit":
+                    name, soft, hard = rest.split()
+                    out["rlimit"][name] = (soft, hard)
+                else:
+                    out[key] = rest
         return out
 
     def test_n7_exec_program_clean_start(self):
-        svc, rec, cache = self.exec_service("n7-exec")
+        svc, rec, cache, _ = self.exec_service("n7-exec")
         res = self.login(svc)
         self.assert_clean(res, cache)
-        # First what the caller saw: today a shell that drops privileges
-        # leaves no record, and its complaint lands on the caller's stderr.
+        # First what the caller saw: nothing of the program's stderr.
         self.assertNotIn(EXEC_MARK.encode(), res.stderr,
                          "the program's stderr reached the caller")
         self.assertEqual(res.stderr, b"", "the caller's stderr got %r"
                          % res.stderr[:300])
         r = self.record(rec, res)
-        st = r["status"]
-        self.assertEqual(st["Uid"], ["0"] * 4, "uids (real, eff, saved, fs)")
-        self.assertEqual(st["Gid"], ["0"] * 4, "gids (real, eff, saved, fs)")
-        root_groups = sorted(str(g) for g in os.getgrouplist("root", 0))
-        self.assertEqual(sorted(st.get("Groups", [])), root_groups)
-        self.assertEqual(r["cwd"].strip(), "/")
-        self.assertEqual(st["Umask"], ["0077"])
-        env = dict(l.partition("=")[::2] for l in r["environ"].splitlines()
-                   if l)
-        sent = res.env_sent
-        leaked = sorted(k for k in env if k in sent and k != "PATH")
-        leaked += sorted(k for k, v in env.items()
-                         if v in sent.values() and k != "PATH")
-        self.assertEqual(leaked, [], "caller variables reached the program: "
+        self.assertEqual(r["uid"], "0 0 0", "uids (real, effective, saved)")
+        self.assertEqual(r["gid"], "0 0 0", "gids (real, effective, saved)")
+        groups = set(int(g) for g in r["groups"].split())
+        self.assertIn(0, groups)
+        self.assertLessEqual(groups, set(os.getgrouplist("root", 0)),
+                             "groups other than root's")
+        self.assertNotIn(ENV.gid, groups)
+        self.assertEqual(r["cwd"], "/")
+        self.assertEqual(r["umask"], "0077")
+        env = r["env"]
+        self.assertLessEqual(set(env), self.EXEC_ENV,
+                             "variables the module does not write: %r" % env)
+        self.assertEqual(env.get("PATH"), "/usr/local/bin:/usr/bin:/bin")
+        self.assertEqual(env.get("WIF_CALLBACK_VERSION"), "1")
+        self.assertRegex(env.get("WIF_TIMEOUT_MS", ""), r"^[0-9]+$")
+        # No value of the caller's under any name (its values are paths,
+        # URLs and markers; short ones such as WIF_DEBUG=1 say nothing).
+        sent = {v for k, v in res.env_sent.items()
+                if k != "PATH" and len(v) >= 6}
+        leaked = sorted(k for k, v in env.items() if v in sent or
+                        ENV.home in v or "hostile-caller" in v)
+        self.assertEqual(leaked, [], "caller values reached the program: "
                          "%r" % env)
-        self.assertNotIn(ENV.home, env.get("PATH", ""))
-        limits = {}
-        for line in r["limits"].splitlines()[1:]:
-            m = re.match(r"(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)", line)
-            if m:
-                limits[m.group(1)] = (m.group(2), m.group(3))
-        self.assertEqual(limits["Max open files"], ("1024", "1024"))
-        self.assertEqual(limits["Max core file size"], ("0", "0"))
-        self.assertEqual(limits["Max file size"][0], "unlimited")
-        self.assertEqual(st["SigBlk"], ["0000000000000000"])
+        lim = r["rlimit"]
+        self.assertEqual(lim["NOFILE"], ("1024", "1024"))
+        self.assertEqual(lim["CORE"], ("0", "0"))
+        for name in ("FSIZE", "CPU", "AS", "DATA"):
+            self.assertEqual(lim[name], ("unlimited", "unlimited"), name)
+        self.assertEqual(r["sigmask"], "EMPTY")
         # The caller's SIGXFSZ was ignored; the program's is not.
-        self.assertEqual(int(st["SigIgn"][0], 16) & (1 << 24), 0,
-                         "SIGXFSZ ignored in the program")
-        # stderr: captured and its first line logged.
+        self.assertEqual(r["sigign"].split(), [],
+                         "signals ignored in the program")
+        # stderr: captured and its first line logged, and only that.
         self.assert_logged(res, EXEC_MARK)
         self.assertFalse(any("a second stderr line" in l for l in res.log))
         self.assert_phase(res, "auth", "PAM_SUCCESS")
 
-    def test_n4_exec_program_descriptors(self):
+    def check_descriptors(self, script):
         # With the caller's 0-2 closed, the program's 0-2 are /dev/null or
-        # the module's pipes, never a file the module opened.
-        svc, rec, cache = self.exec_service("n4-exec")
+        # the module's pipes, never a file the module opened, and nothing
+        # else is open but (for a #! script, executed by descriptor) the
+        # script itself on fd 3, which its interpreter reads.
+        name = "n4-exec-script" if script else "n4-exec"
+        svc, rec, cache, prog = self.exec_service(name, script=script)
         res = self.login(svc, close_std=True)
         self.assert_clean(res, cache)
-        fds = {}
-        for line in self.record(rec, res)["fds"].splitlines():
-            m = re.search(r" (\d+) -> (.*)$", line)
-            if m:
-                fds[int(m.group(1))] = m.group(2)
+        fds = dict(self.record(rec, res)["fds"])
         for fd in (0, 1, 2):
-            target = fds.get(fd, "closed")
+            target = fds.pop(fd, "closed")
             self.assertTrue(target == "/dev/null" or
                             target.startswith("pipe:"),
                             "fd %d of the program is %s" % (fd, target))
-        extra = {fd: t for fd, t in fds.items() if fd > 2 and fd != 255}
-        self.assertEqual(extra, {}, "descriptors leaked into the program")
+        if script:
+            self.assertEqual(fds.pop(3, "closed"), prog,
+                             "fd 3 of a script is the script itself")
+        self.assertEqual(fds, {}, "descriptors leaked into the program")
         self.assert_phase(res, "auth", "PAM_SUCCESS")
+
+    def test_n4_exec_program_descriptors(self):
+        self.check_descriptors(script=False)
+
+    def test_n4_exec_script_descriptors(self):
+        self.check_descriptors(script=True)
 
 
 class TrustTest(Hostile):
@@ -1143,14 +1171,15 @@ class PolicyTest(Hostile):
 def main():
     global ARGS, ENV
     p = argparse.ArgumentParser()
-    for opt in ("--module", "--wifctl", "--client", "--forge", "--keys",
-                "--tools"):
+    for opt in ("--module", "--wifctl", "--client", "--forge", "--recorder",
+                "--keys", "--tools"):
         p.add_argument(opt, required=True)
     p.add_argument("--helper", default=os.environ.get("WIF_HOSTILE_HELPER"))
     p.add_argument("--build")
     p.add_argument("--pam-dir", default="/lib/x86_64-linux-gnu/security")
     args, rest = p.parse_known_args()
-    for k in ("module", "wifctl", "client", "forge", "keys", "tools",
+    for k in ("module", "wifctl", "client", "forge", "recorder", "keys",
+              "tools",
               "helper", "build", "pam_dir"):
         if getattr(args, k):
             setattr(args, k, os.path.abspath(getattr(args, k)))
