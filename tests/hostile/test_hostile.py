@@ -1095,8 +1095,8 @@ class TrustTest(Hostile):
         return path
 
     def assert_refused(self, res, conf=None, path=None):
-        self.assertNotEqual(res.code("auth"), "PAM_SUCCESS",
-                            self.describe(res))
+        # An untrusted file is the administrator's error: PAM_SERVICE_ERR.
+        self.assert_phase(res, "auth", "PAM_SERVICE_ERR")
         self.assert_logged(res, "CONFIG_INSECURE")
         if conf is not None:
             r = subprocess.run([ARGS.wifctl, "check", "-c", conf],
@@ -1147,6 +1147,9 @@ class TrustTest(Hostile):
         svc = ENV.service("n8-cache", conf=conf)
         res = self.login(svc, ENV.token(), hostile=False)
         self.assert_refused(res, conf, parent)
+        # Refused before any fetch or write under the caller's directory.
+        self.assertEqual(os.listdir(cache), [])
+        self.assertEqual(ENV.idp.stats()["jwks"], 0)
 
 
 class AccountTest(Hostile):
