@@ -331,7 +331,8 @@ fi_pam.c: the module's entry points on a fake PAM handle; `https` starts
 the loopback test IdP), `faultinject/wifctl/<sweep>`,
 `fuzz/replay/<target>` or `hostile/<case>` (tests/hostile: section N, a
 setuid-root PAM client driven by an unprivileged user with a hostile
-process state; root only, skipped otherwise). Cross-cutting checks not tied to one case: the
+process state; root only, skipped otherwise: merge a root run's log with
+a second --ctest-log). Cross-cutting checks not tied to one case: the
 fuzz targets (tests/fuzz, every parser, `fuzz/replay/*` in each test pass
 and a bounded libFuzzer run in tests/run.sh), the fault-injection sweeps
 (H1, M6; fi_core and fi_pam also run under valgrind in tests/run.sh, and
