@@ -30,8 +30,8 @@ are empty of new entries), that nothing it wrote is group or world
 writable, and that the cache is intact.
 
 Usage: test_hostile.py --module SO --wifctl PATH --client PATH
-       --forge SO --keys DIR --tools DIR [--helper PATH] [--build DIR]
-       [unittest args]
+       --forge SO --recorder PATH --keys DIR --tools DIR [--helper PATH]
+       [--build DIR] [unittest args]
 Exit 77 (skipped) without root.
 """
 import argparse
@@ -41,6 +41,7 @@ import json
 import os
 import pwd
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -81,6 +82,17 @@ def safe_chain(path):
         if d == "/":
             return True
         d = os.path.dirname(d)
+
+
+def root_can_raise_limits():
+    """CAP_SYS_RESOURCE (bit 24) in the bounding set: a setuid-root
+    process may raise a hard limit its caller lowered. Some containers
+    drop it."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapBnd:"):
+                return bool(int(line.split()[1], 16) & (1 << 24))
+    return False
 
 
 def mount_options(path):
@@ -160,6 +172,11 @@ class Env:
         shutil.copy(ARGS.client, self.client)
         os.chown(self.client, 0, 0)
         os.chmod(self.client, 0o4755)
+        # The exec: token program (tests/hostile/exec_recorder.c).
+        self.recorder = os.path.join(self.dir, "bin", "exec_recorder")
+        shutil.copy(ARGS.recorder, self.recorder)
+        os.chown(self.recorder, 0, 0)
+        os.chmod(self.recorder, 0o755)
         self.helper = None
         if ARGS.helper:
             self.helper = os.path.join(self.dir, "bin", "pam_wif-helper")
@@ -716,17 +733,79 @@ class FetchTest(Hostile):
         self.assertTrue(os.listdir(cache), "the fetch cached nothing")
         self.assert_clean(res, cache)
 
+    # RLIMIT_FSIZE of one byte with SIGXFSZ ignored: a write by the
+    # caller's process fails with EFBIG. Fetches and cache writes happen in
+    # the helper, whose clean start resets the limit to unlimited, so the
+    # caller's limit never reaches the writer. Two callers: one lowers only
+    # the soft limit (the helper raises it back on any machine), one the
+    # hard limit too, which only CAP_SYS_RESOURCE can raise again. Without
+    # that capability (some containers) the helper must refuse to start
+    # with the caller's limits rather than run under them.
+    FSIZE_SOFT = {"FSIZE": [1, resource.RLIM_INFINITY]}
+    FSIZE_HARD = {"FSIZE": [1, 1]}
+
+    def cache_written(self, cache, t0, kids):
+        """The cache holds one complete set, fetched by root at or after
+        t0, fresh, with the given kids; the lock records a successful fetch
+        (common/jwks_store.c: "T\\n"); nothing else lies around."""
+        now = int(time.time())
+        names = sorted(os.listdir(cache))
+        self.assertEqual(sorted(os.path.splitext(n)[1] for n in names),
+                         [".json", ".lock"], "cache_dir holds %r" % names)
+        for n in names:
+            path = os.path.join(cache, n)
+            st = os.lstat(path)
+            self.assertTrue(stat.S_ISREG(st.st_mode), path)
+            self.assertEqual(st.st_uid, 0, path)
+            self.assertEqual(stat.S_IMODE(st.st_mode) & 0o077, 0,
+                             "%s mode %o" % (path, st.st_mode))
+            with open(path) as f:
+                text = f.read()
+            if n.endswith(".lock"):
+                self.assertRegex(text, r"^[0-9]+\n$", "the lock records a "
+                                 "failure or is cut: %r" % text)
+                self.assertGreaterEqual(int(text), t0)
+                continue
+            doc = json.loads(text)
+            self.assertTrue(text.endswith("}\n"), "cut cache file")
+            self.assertGreaterEqual(doc["fetched_at"], t0, "not refreshed")
+            self.assertGreater(doc["fresh_until"], now, "not fresh")
+            # The set is kept as the text the issuer served.
+            jwks = doc["jwks"]
+            if isinstance(jwks, str):
+                jwks = json.loads(jwks)
+            self.assertEqual(sorted(k["kid"] for k in jwks["keys"]),
+                             sorted(kids))
+
     def test_n3_tiny_fsize_cold(self):
-        # RLIMIT_FSIZE of one byte with SIGXFSZ ignored: writes fail with
-        # EFBIG. No truncated cache is left, and the next login works.
+        # An empty cache: the helper fetches and writes it whole.
         svc, conf, cache = self.cold("n3-fsize")
-        res = self.login(svc, ENV.token(),
-                         rlimits={"FSIZE": [1, 1]})
-        self.assertIn(res.returncode, (0, 1), self.describe(res))
+        t0 = int(time.time())
+        res = self.login(svc, ENV.token(), rlimits=self.FSIZE_SOFT)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
         self.assert_clean(res, cache)
+        self.assertEqual(ENV.idp.stats()["jwks"], 1)
+        self.cache_written(cache, t0, ["rs256"])
+
+    def test_n3_tiny_fsize_hard_cold(self):
+        svc, conf, cache = self.cold("n3-fsize-hard")
+        t0 = int(time.time())
+        res = self.login(svc, ENV.token(), rlimits=self.FSIZE_HARD)
+        self.assert_clean(res, cache)
+        if root_can_raise_limits():
+            self.assert_phase(res, "auth", "PAM_SUCCESS")
+            self.cache_written(cache, t0, ["rs256"])
+        else:
+            self.assert_phase(res, "auth", "PAM_AUTHINFO_UNAVAIL")
+            self.assert_logged(res, "fetch helper")
+            self.assertEqual(ENV.idp.stats()["jwks"], 0)
+            self.assertFalse([n for n in os.listdir(cache)
+                              if n.endswith(".json")], "a cache appeared")
+        # Either way the next login works, and nothing held it off.
         again = self.login(svc, ENV.token(), hostile=False)
         self.assert_phase(again, "auth", "PAM_SUCCESS")
         self.assert_clean(again, cache)
+        self.cache_written(cache, t0, ["rs256"])
 
     def age(self, cache):
         """Makes the cached set stale and its last fetch old (as
@@ -737,19 +816,20 @@ class FetchTest(Hostile):
             if rel.endswith(".json"):
                 with open(path) as f:
                     doc = json.load(f)
-                if "fetched_at" in doc:
-                    doc["fetched_at"] = now - 7200
-                    doc["fresh_until"] = now - 3600
-                    with open(path, "w") as f:
-                        json.dump(doc, f)
+                doc["fetched_at"] = now - 7200
+                doc["fresh_until"] = now - 3600
+                with open(path, "w") as f:
+                    json.dump(doc, f)
             elif rel.endswith(".lock"):
+                # The fetch record (common/jwks_store.c): "T\n" or
+                # "T failed: reason\n"; an hour ago, so no cooldown.
                 with open(path, "w") as f:
                     f.write("%d\n" % (now - 3600))
 
-    def test_n3_tiny_fsize_refresh_keeps_cache(self):
-        # A stale cache refreshed under RLIMIT_FSIZE: the cache on disk is
-        # the old one or the new one, never a piece of either.
-        svc, conf, cache = self.cold("n3-refresh")
+    def stale_cache(self, name):
+        """A service whose cache holds a stale set of rs256 only, with the
+        IdP now serving rs256 and es256; returns (svc, cache, before)."""
+        svc, conf, cache = self.cold(name)
         first = self.login(svc, ENV.token(), hostile=False)
         self.assert_phase(first, "auth", "PAM_SUCCESS")
         self.age(cache)
@@ -757,22 +837,55 @@ class FetchTest(Hostile):
         self.assertTrue(before)
         ENV.idp.config(kids=["rs256", "es256"])
         ENV.idp.reset()
-        res = self.login(svc, ENV.token(), rlimits={"FSIZE": [1, 1]})
-        self.assertGreaterEqual(ENV.idp.stats()["jwks"], 1,
-                                "no refresh happened: the test could not "
-                                "age the cache")
-        self.assertIn(res.returncode, (0, 1), self.describe(res))
+        return svc, cache, before
+
+    def test_n3_tiny_fsize_refresh_keeps_cache(self):
+        # A stale cache refreshed for a caller under RLIMIT_FSIZE: root
+        # (the helper) writes the new set whole, and the module uses it.
+        svc, cache, before = self.stale_cache("n3-refresh")
+        t0 = int(time.time())
+        res = self.login(svc, ENV.token("es256"), rlimits=self.FSIZE_SOFT)
+        self.assertEqual(ENV.idp.stats()["jwks"], 1, self.describe(res))
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
         self.assert_clean(res, cache, before)
+        self.cache_written(cache, t0, ["rs256", "es256"])
+
+    def test_n3_tiny_fsize_hard_refresh_keeps_cache(self):
+        svc, cache, before = self.stale_cache("n3-refresh-hard")
+        t0 = int(time.time())
+        res = self.login(svc, ENV.token(), rlimits=self.FSIZE_HARD)
+        self.assert_clean(res, cache, before)
+        self.assert_phase(res, "auth", "PAM_SUCCESS")
+        if root_can_raise_limits():
+            self.assertEqual(ENV.idp.stats()["jwks"], 1)
+            self.cache_written(cache, t0, ["rs256", "es256"])
+        else:
+            # No helper: the stale set serves (within the stale limit),
+            # untouched byte for byte, and the log says why.
+            self.assertEqual(ENV.idp.stats()["jwks"], 0)
+            self.assertEqual(self.cache_snapshot(cache), before)
+            self.assert_logged(res, "using cached keys")
 
     def test_n3_tiny_nofile(self):
-        # RLIMIT_NOFILE 8: the login may fail, but cleanly (no crash), and
-        # leaves nothing behind; the next login works.
-        svc, conf, cache = self.cold("n3-nofile")
-        res = self.login(svc, ENV.token(), rlimits={"NOFILE": [8, 8]})
-        self.assertIn(res.returncode, (0, 1), self.describe(res))
-        self.assert_clean(res, cache)
-        again = self.login(svc, ENV.token(), hostile=False)
-        self.assert_phase(again, "auth", "PAM_SUCCESS")
+        # RLIMIT_NOFILE 8, soft only or hard too: the module may lack the
+        # descriptors to start the helper (it never changes the host's
+        # limits), but then fails cleanly: PAM_AUTHINFO_UNAVAIL and a log
+        # line that says why, never a crash or a partial cache; the next
+        # login works and root writes the cache whole.
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        for limit in ([8, hard], [8, 8]):
+            svc, conf, cache = self.cold("n3-nofile-%d" % limit[1])
+            t0 = int(time.time())
+            res = self.login(svc, ENV.token(), rlimits={"NOFILE": limit})
+            self.assertIn(res.code("auth"),
+                          ("PAM_SUCCESS", "PAM_AUTHINFO_UNAVAIL"),
+                          self.describe(res))
+            if res.code("auth") != "PAM_SUCCESS":
+                self.assert_logged(res, "outcome=unavailable")
+            self.assert_clean(res, cache)
+            again = self.login(svc, ENV.token(), hostile=False)
+            self.assert_phase(again, "auth", "PAM_SUCCESS")
+            self.cache_written(cache, t0, ["rs256"])
 
     def test_n4_closed_std_descriptors(self):
         # fds 0-2 closed: whatever the module opens lands there. Nothing
@@ -846,106 +959,129 @@ class FetchTest(Hostile):
 
 
 class ExecSourceTest(Hostile):
-    """Host identity mode with an exec: program."""
+    """Host identity mode with an exec: program: tests/hostile/exec_recorder.c
+    records the state it was started in, as root, into a root-only file."""
 
-    def exec_service(self, name):
-        token = ENV.write("etc/%s.token" % name, ENV.token(), mode=0o600)
+    # What the module writes as the program's whole environment
+    # (common/source_exec.c); nothing else may appear.
+    EXEC_ENV = {"PATH", "WIF_CALLBACK_VERSION", "WIF_TIMEOUT_MS",
+                "WIF_AUDIENCE", "WIF_CLIENT_ID"}
+
+    def exec_service(self, name, script=False):
+        """A service whose token comes from the recorder, started directly
+        or (script=True) through a #! script that execs it."""
+        token = ENV.write("etc/%s.token" % name, ENV.token(iss=LOCAL_ISS),
+                          mode=0o600)
         rec = os.path.join(ENV.record, name)
-        script = ENV.write("bin/%s.sh" % name, r"""#!/bin/sh
-# Records the state pam_wif started it in (test_hostile.py).
-ls -l /proc/$$/fd/ >%(rec)s.fds 2>&1
-cat /proc/$$/status >%(rec)s.status
-cat /proc/$$/limits >%(rec)s.limits
-tr '\0' '\n' </proc/$$/environ >%(rec)s.environ
-readlink /proc/$$/cwd >%(rec)s.cwd
-echo %(mark)s >&2
-echo "a second stderr line" >&2
-cat %(token)s
-""" % {"rec": rec, "mark": EXEC_MARK, "token": token}, mode=0o755)
+        if script:
+            prog = ENV.write("bin/%s.sh" % name,
+                             "#!/bin/sh\nexec %s %s %s\n"
+                             % (ENV.recorder, rec, token), mode=0o755)
+            command = prog
+        else:
+            prog = ENV.recorder
+            command = "%s %s %s" % (ENV.recorder, rec, token)
         conf, cache = ENV.config(name, provider=local_provider())
         svc = ENV.service(name, conf=conf,
-                          auth_args="source=exec:%s" % script)
-        return svc, rec, cache
+                          auth_args="[source=exec:%s]" % command)
+        return svc, rec, cache, prog
 
     def record(self, rec, res):
-        out = {}
-        for part in ("fds", "status", "limits", "environ", "cwd"):
-            path = "%s.%s" % (rec, part)
-            self.assertTrue(os.path.exists(path),
-                            "the exec: program did not run (%s): %s"
-                            % (path, self.describe(res)))
-            with open(path) as f:
-                out[part] = f.read()
-        status = {}
-        for line in out["status"].splitlines():
-            k, _, v = line.partition(":")
-            status[k] = v.split()
-        out["status"] = status
+        self.assertTrue(os.path.exists(rec),
+                        "the exec: program did not run as root (no %s): %s"
+                        % (rec, self.describe(res)))
+        st = os.stat(rec)
+        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        out = {"fds": {}, "env": {}, "rlimit": {}}
+        with open(rec) as f:
+            for line in f.read().splitlines():
+                key, _, rest = line.partition(" ")
+                if key == "fd":
+                    n, _, target = rest.partition(" ")
+                    out["fds"][int(n)] = target
+                elif key == "env":
+                    k, _, v = rest.partition("=")
+                    out["env"][k] = v
+                elif key == "rlimit":
+                    name, soft, hard = rest.split()
+                    out["rlimit"][name] = (soft, hard)
+                else:
+                    out[key] = rest
         return out
 
     def test_n7_exec_program_clean_start(self):
-        svc, rec, cache = self.exec_service("n7-exec")
+        svc, rec, cache, _ = self.exec_service("n7-exec")
         res = self.login(svc)
         self.assert_clean(res, cache)
-        # First what the caller saw: today a shell that drops privileges
-        # leaves no record, and its complaint lands on the caller's stderr.
+        # First what the caller saw: nothing of the program's stderr.
         self.assertNotIn(EXEC_MARK.encode(), res.stderr,
                          "the program's stderr reached the caller")
         self.assertEqual(res.stderr, b"", "the caller's stderr got %r"
                          % res.stderr[:300])
         r = self.record(rec, res)
-        st = r["status"]
-        self.assertEqual(st["Uid"], ["0"] * 4, "uids (real, eff, saved, fs)")
-        self.assertEqual(st["Gid"], ["0"] * 4, "gids (real, eff, saved, fs)")
-        root_groups = sorted(str(g) for g in os.getgrouplist("root", 0))
-        self.assertEqual(sorted(st.get("Groups", [])), root_groups)
-        self.assertEqual(r["cwd"].strip(), "/")
-        self.assertEqual(st["Umask"], ["0077"])
-        env = dict(l.partition("=")[::2] for l in r["environ"].splitlines()
-                   if l)
-        sent = res.env_sent
-        leaked = sorted(k for k in env if k in sent and k != "PATH")
-        leaked += sorted(k for k, v in env.items()
-                         if v in sent.values() and k != "PATH")
-        self.assertEqual(leaked, [], "caller variables reached the program: "
+        self.assertEqual(r["uid"], "0 0 0", "uids (real, effective, saved)")
+        self.assertEqual(r["gid"], "0 0 0", "gids (real, effective, saved)")
+        groups = set(int(g) for g in r["groups"].split())
+        self.assertIn(0, groups)
+        self.assertLessEqual(groups, set(os.getgrouplist("root", 0)),
+                             "groups other than root's")
+        self.assertNotIn(ENV.gid, groups)
+        self.assertEqual(r["cwd"], "/")
+        self.assertEqual(r["umask"], "0077")
+        env = r["env"]
+        self.assertLessEqual(set(env), self.EXEC_ENV,
+                             "variables the module does not write: %r" % env)
+        self.assertEqual(env.get("PATH"), "/usr/local/bin:/usr/bin:/bin")
+        self.assertEqual(env.get("WIF_CALLBACK_VERSION"), "1")
+        self.assertRegex(env.get("WIF_TIMEOUT_MS", ""), r"^[0-9]+$")
+        # No value of the caller's under any name (its values are paths,
+        # URLs and markers; short ones such as WIF_DEBUG=1 say nothing).
+        sent = {v for k, v in res.env_sent.items()
+                if k != "PATH" and len(v) >= 6}
+        leaked = sorted(k for k, v in env.items() if v in sent or
+                        ENV.home in v or "hostile-caller" in v)
+        self.assertEqual(leaked, [], "caller values reached the program: "
                          "%r" % env)
-        self.assertNotIn(ENV.home, env.get("PATH", ""))
-        limits = {}
-        for line in r["limits"].splitlines()[1:]:
-            m = re.match(r"(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)", line)
-            if m:
-                limits[m.group(1)] = (m.group(2), m.group(3))
-        self.assertEqual(limits["Max open files"], ("1024", "1024"))
-        self.assertEqual(limits["Max core file size"], ("0", "0"))
-        self.assertEqual(limits["Max file size"][0], "unlimited")
-        self.assertEqual(st["SigBlk"], ["0000000000000000"])
+        lim = r["rlimit"]
+        self.assertEqual(lim["NOFILE"], ("1024", "1024"))
+        self.assertEqual(lim["CORE"], ("0", "0"))
+        for name in ("FSIZE", "CPU", "AS", "DATA"):
+            self.assertEqual(lim[name], ("unlimited", "unlimited"), name)
+        self.assertEqual(r["sigmask"], "EMPTY")
         # The caller's SIGXFSZ was ignored; the program's is not.
-        self.assertEqual(int(st["SigIgn"][0], 16) & (1 << 24), 0,
-                         "SIGXFSZ ignored in the program")
-        # stderr: captured and its first line logged.
+        self.assertEqual(r["sigign"].split(), [],
+                         "signals ignored in the program")
+        # stderr: captured and its first line logged, and only that.
         self.assert_logged(res, EXEC_MARK)
         self.assertFalse(any("a second stderr line" in l for l in res.log))
         self.assert_phase(res, "auth", "PAM_SUCCESS")
 
-    def test_n4_exec_program_descriptors(self):
+    def check_descriptors(self, script):
         # With the caller's 0-2 closed, the program's 0-2 are /dev/null or
-        # the module's pipes, never a file the module opened.
-        svc, rec, cache = self.exec_service("n4-exec")
+        # the module's pipes, never a file the module opened, and nothing
+        # else is open but (for a #! script, executed by descriptor) the
+        # script itself on fd 3, which its interpreter reads.
+        name = "n4-exec-script" if script else "n4-exec"
+        svc, rec, cache, prog = self.exec_service(name, script=script)
         res = self.login(svc, close_std=True)
         self.assert_clean(res, cache)
-        fds = {}
-        for line in self.record(rec, res)["fds"].splitlines():
-            m = re.search(r" (\d+) -> (.*)$", line)
-            if m:
-                fds[int(m.group(1))] = m.group(2)
+        fds = dict(self.record(rec, res)["fds"])
         for fd in (0, 1, 2):
-            target = fds.get(fd, "closed")
+            target = fds.pop(fd, "closed")
             self.assertTrue(target == "/dev/null" or
                             target.startswith("pipe:"),
                             "fd %d of the program is %s" % (fd, target))
-        extra = {fd: t for fd, t in fds.items() if fd > 2 and fd != 255}
-        self.assertEqual(extra, {}, "descriptors leaked into the program")
+        if script:
+            self.assertEqual(fds.pop(3, "closed"), prog,
+                             "fd 3 of a script is the script itself")
+        self.assertEqual(fds, {}, "descriptors leaked into the program")
         self.assert_phase(res, "auth", "PAM_SUCCESS")
+
+    def test_n4_exec_program_descriptors(self):
+        self.check_descriptors(script=False)
+
+    def test_n4_exec_script_descriptors(self):
+        self.check_descriptors(script=True)
 
 
 class TrustTest(Hostile):
@@ -959,8 +1095,8 @@ class TrustTest(Hostile):
         return path
 
     def assert_refused(self, res, conf=None, path=None):
-        self.assertNotEqual(res.code("auth"), "PAM_SUCCESS",
-                            self.describe(res))
+        # An untrusted file is the administrator's error: PAM_SERVICE_ERR.
+        self.assert_phase(res, "auth", "PAM_SERVICE_ERR")
         self.assert_logged(res, "CONFIG_INSECURE")
         if conf is not None:
             r = subprocess.run([ARGS.wifctl, "check", "-c", conf],
@@ -1011,6 +1147,9 @@ class TrustTest(Hostile):
         svc = ENV.service("n8-cache", conf=conf)
         res = self.login(svc, ENV.token(), hostile=False)
         self.assert_refused(res, conf, parent)
+        # Refused before any fetch or write under the caller's directory.
+        self.assertEqual(os.listdir(cache), [])
+        self.assertEqual(ENV.idp.stats()["jwks"], 0)
 
 
 class AccountTest(Hostile):
@@ -1143,14 +1282,15 @@ class PolicyTest(Hostile):
 def main():
     global ARGS, ENV
     p = argparse.ArgumentParser()
-    for opt in ("--module", "--wifctl", "--client", "--forge", "--keys",
-                "--tools"):
+    for opt in ("--module", "--wifctl", "--client", "--forge", "--recorder",
+                "--keys", "--tools"):
         p.add_argument(opt, required=True)
     p.add_argument("--helper", default=os.environ.get("WIF_HOSTILE_HELPER"))
     p.add_argument("--build")
     p.add_argument("--pam-dir", default="/lib/x86_64-linux-gnu/security")
     args, rest = p.parse_known_args()
-    for k in ("module", "wifctl", "client", "forge", "keys", "tools",
+    for k in ("module", "wifctl", "client", "forge", "recorder", "keys",
+              "tools",
               "helper", "build", "pam_dir"):
         if getattr(args, k):
             setattr(args, k, os.path.abspath(getattr(args, k)))

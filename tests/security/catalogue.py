@@ -58,10 +58,11 @@ NOTES = {
            "(test_h7_contrast_sufficient_then_permit shows it). The "
            "pam-auth-update profile (`[success=end default=ignore]` ahead "
            "of pam_unix) falls through to the password: no weaker than "
-           "without pam_wif. libcurl is "
-           "loaded on first use: without it a login that needs a fetch is "
-           "PAM_AUTHINFO_UNAVAIL, one served from the key cache still works "
-           "(fi_pam.c::test_h7_libcurl_missing)"],
+           "without pam_wif. The module links "
+           "no libcurl; fetches run in pam_wif-helper: without the helper "
+           "a login that needs a fetch is PAM_AUTHINFO_UNAVAIL, one served "
+           "from the key cache still works "
+           "(fi_pam.c::test_h7_helper_missing)"],
     "H9": ["tests/integration/pam/test_pam.c::test_parts",
            "tests/integration/pam/test_pam.c::test_size_limit"],
     "M4": ["tests/faultinject/fi_pam.c::test_h1_sweep_warm",
@@ -83,13 +84,19 @@ NOTES = {
             "note: the JWKS client does not retry within one login (one "
             "attempt, then the per-minute cooldown); token sources retry "
             "with back-off (K1, K2)"],
-    "L5": ["na: exec: callbacks run with the caller's credentials; pam_wif "
-           "never switches user for them (DESIGN.md: the program must be "
-           "root-owned)"],
+    "L5": ["tests/hostile/test_hostile.py::test_n7_exec_program_clean_start",
+           "note: exec: programs (host identity mode) run as root with the "
+           "clean start of common/subprocess.c: in the forked child only, "
+           "setgroups to group 0 alone, then setresgid and setresuid to 0 "
+           "(real, effective and saved), each checked, then cwd /, umask "
+           "077, fixed limits and no_new_privs before fexecve, so a setuid "
+           "caller's real ids and groups never reach the program; the "
+           "module's own ids are never changed. hostile/N7 checks the ids "
+           "and groups the program sees"],
     "M1": ["tests/integration/pam/test_pam.c::test_stacks",
-           "note: the module is linked -z nodelete and never calls "
-           "curl_global_cleanup; repeated dlopen/dlclose is exercised by "
-           "each pam_wrapper transaction"],
+           "note: the module links no libcurl (fetches run in "
+           "pam_wif-helper) and calls no OpenSSL cleanup; repeated "
+           "dlopen/dlclose is exercised by each pam_wrapper transaction"],
     "M2": ["tests/unit/test_http.c::test_not_initialised_before_use"],
     "M6": ["tests/faultinject/fi_core.c::test_sweep_pipeline_file",
            "tests/faultinject/fi_pam.c::test_h1_sweep_warm",
@@ -197,7 +204,7 @@ def ctest_name(ref, classes):
         return "faultinject/core"
     if path.startswith("tests/faultinject/fi_pam"):
         https = ("test_h1_sweep_cold", "test_h1_sweep_warm_https",
-                 "test_h7_libcurl_missing")
+                 "test_h7_helper_missing")
         return "faultinject/pam/" + ("https" if func in https else "local")
     if path.startswith("tests/faultinject/fi_wifctl"):
         return "faultinject/wifctl/" + func
@@ -324,7 +331,8 @@ fi_pam.c: the module's entry points on a fake PAM handle; `https` starts
 the loopback test IdP), `faultinject/wifctl/<sweep>`,
 `fuzz/replay/<target>` or `hostile/<case>` (tests/hostile: section N, a
 setuid-root PAM client driven by an unprivileged user with a hostile
-process state; root only, skipped otherwise). Cross-cutting checks not tied to one case: the
+process state; root only, skipped otherwise: merge a root run's log with
+a second --ctest-log). Cross-cutting checks not tied to one case: the
 fuzz targets (tests/fuzz, every parser, `fuzz/replay/*` in each test pass
 and a bounded libFuzzer run in tests/run.sh), the fault-injection sweeps
 (H1, M6; fi_core and fi_pam also run under valgrind in tests/run.sh, and
