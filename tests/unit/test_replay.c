@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -23,7 +24,7 @@
 #define RACERS 20
 
 struct fixture {
-  char dir[64];
+  char dir[PATH_MAX];
   char *cache; /* dir/cache: made by the store itself */
   char *store;
   char *lock;
@@ -75,7 +76,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   struct fixture *f = *state;
-  char cmd[128];
+  char cmd[PATH_MAX + 16];
 
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
   assert_int_equal(system(cmd), 0);
