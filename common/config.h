@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "alg.h"
+#include "dropin.h"
 #include "error.h"
 
 #define WIF_CONFIG_PATH "/etc/security/pam_wif.conf"
@@ -20,7 +21,6 @@
  * at most this many of each kind. The size caps hold for all files of a
  * kind together. */
 #define WIF_DROPIN_DIR_NAME "pam_wif.d"
-#define WIF_DROPIN_FILES_MAX 64
 #define WIF_LIST_MAX 32 /* audiences, log_claims, require lines */
 /* max_token_age unless set: a day and an hour, so that Azure managed
  * identity tokens (24 h, iat set a few minutes early) and Auth0's 24 h

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "dropin.h"
 #include "file.h"
 #include "text.h"
 
@@ -160,78 +161,33 @@ char *wif_config_dropin_dir(const char *path) {
 
 /* A too-large file is a configuration error (config.h); with drop-ins the
  * limit is what the earlier files left. */
-static wif_rc read_config_file(const char *path, uid_t owner, size_t budget,
-                               bool dropin, char **text, size_t *len,
-                               struct wif_error *err) {
-  wif_rc rc = wif_file_read_trusted(path, owner, budget, text, len, err);
+static wif_rc read_config_file(const char *path, uid_t owner, char **text,
+                               size_t *len, struct wif_error *err) {
+  wif_rc rc =
+      wif_file_read_trusted(path, owner, WIF_CONFIG_SIZE_MAX, text, len, err);
 
   if (rc == WIF_E_TOO_LARGE) {
     rc = WIF_E_CONFIG_INVALID;
-    if (dropin)
-      (void)wif_error_set(err, rc,
-                          "%s: the configuration and its drop-in files "
-                          "together are larger than %d bytes",
-                          path, WIF_CONFIG_SIZE_MAX);
-    else if (err != NULL)
+    if (err != NULL)
       err->rc = rc;
   }
   return rc;
 }
 
+static wif_rc parse_dropin(void *ctx, const char *path, const char *text,
+                           size_t len, struct wif_error *err) {
+  return parse_into(ctx, text, len, path, path, err);
+}
+
 /* Reads DIR/pam_wif.d/NAME.conf into cfg, in order. */
 static wif_rc load_dropins(struct wif_config *cfg, uid_t owner, size_t budget,
                            struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  char **names = NULL;
-  size_t n = 0;
-  char *text = NULL;
-  size_t len = 0;
-
   if ((cfg->dropin_dir = wif_config_dropin_dir(cfg->path)) == NULL ||
-      (cfg->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*cfg->files))) ==
-          NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-    goto out;
-  }
-  rc = wif_file_list_trusted(cfg->dropin_dir, owner, ".conf",
-                             WIF_DROPIN_FILES_MAX, &names, &n, err);
-  if (rc == WIF_E_SYSTEM) {
-    rc = WIF_E_CONFIG_INVALID;
-    if (err != NULL)
-      err->rc = rc;
-  }
-  if (rc != WIF_OK)
-    goto out;
-  for (size_t i = 0; i < n; i++) {
-    size_t plen = strlen(cfg->dropin_dir) + 1 + strlen(names[i]) + 1;
-    char *full = malloc(plen);
-
-    if (full == NULL) {
-      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-      goto out;
-    }
-    (void)snprintf(full, plen, "%s/%s", cfg->dropin_dir, names[i]);
-    cfg->files[cfg->n_files++] = full;
-    rc = read_config_file(full, owner, budget, true, &text, &len, err);
-    if (rc == WIF_E_SYSTEM) {
-      rc = WIF_E_CONFIG_INVALID;
-      if (err != NULL)
-        err->rc = rc;
-    }
-    if (rc != WIF_OK)
-      goto out;
-    budget -= len;
-    if ((rc = parse_into(cfg, text, len, full, full, err)) != WIF_OK)
-      goto out;
-    wif_file_free_buffer(text, len);
-    text = NULL;
-    len = 0;
-  }
-  rc = WIF_OK;
-out:
-  wif_file_free_buffer(text, len);
-  wif_file_free_names(names, n);
-  return rc;
+      (cfg->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*cfg->files))) == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  return wif_dropin_load(cfg->dropin_dir, ".conf", "configuration",
+                         WIF_CONFIG_SIZE_MAX, owner, budget, cfg->files,
+                         &cfg->n_files, parse_dropin, cfg, err);
 }
 
 wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
@@ -248,8 +204,7 @@ wif_rc wif_config_load(const char *path, uid_t owner, struct wif_config **out,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_config_load: bad call");
     goto out;
   }
-  rc = read_config_file(path, owner, WIF_CONFIG_SIZE_MAX, false, &text, &len,
-                        err);
+  rc = read_config_file(path, owner, &text, &len, err);
   if (rc != WIF_OK)
     goto out;
   if ((cfg = wif_config_new(path)) == NULL) {

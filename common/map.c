@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "dropin.h"
 #include "file.h"
 #include "text.h"
 
@@ -300,16 +301,11 @@ out:
 }
 
 /* Missing, unreadable or oversized: the configuration is wrong. */
-static wif_rc read_map_file(const char *path, uid_t owner, size_t budget,
-                            bool dropin, char **text, size_t *len,
-                            struct wif_error *err) {
-  wif_rc rc = wif_file_read_trusted(path, owner, budget, text, len, err);
+static wif_rc read_map_file(const char *path, uid_t owner, char **text,
+                            size_t *len, struct wif_error *err) {
+  wif_rc rc =
+      wif_file_read_trusted(path, owner, WIF_MAP_SIZE_MAX, text, len, err);
 
-  if (rc == WIF_E_TOO_LARGE && dropin)
-    (void)wif_error_set(err, rc,
-                        "%s: the map and its drop-in files together are "
-                        "larger than %d bytes",
-                        path, WIF_MAP_SIZE_MAX);
   if (rc == WIF_E_SYSTEM || rc == WIF_E_TOO_LARGE) {
     rc = WIF_E_CONFIG_INVALID;
     if (err != NULL)
@@ -318,56 +314,31 @@ static wif_rc read_map_file(const char *path, uid_t owner, size_t budget,
   return rc;
 }
 
+/* What a drop-in map parses into. */
+struct dropin_ctx {
+  struct wif_map *map;
+  const struct wif_config *cfg;
+};
+
+static wif_rc parse_dropin(void *ctx, const char *path, const char *text,
+                           size_t len, struct wif_error *err) {
+  struct dropin_ctx *d = ctx;
+
+  return parse_into(d->map, d->cfg, text, len, path, path, err);
+}
+
 /* Reads cfg->dropin_dir/NAME.map into map, in order. */
 static wif_rc load_dropins(struct wif_map *map, const struct wif_config *cfg,
                            uid_t owner, size_t budget, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  char **names = NULL;
-  size_t n = 0;
-  char *text = NULL;
-  size_t len = 0;
+  struct dropin_ctx d = {map, cfg};
 
   if (cfg->dropin_dir == NULL)
     return WIF_OK;
-  if ((map->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*map->files))) ==
-      NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-    goto out;
-  }
-  rc = wif_file_list_trusted(cfg->dropin_dir, owner, ".map",
-                             WIF_DROPIN_FILES_MAX, &names, &n, err);
-  if (rc == WIF_E_SYSTEM) {
-    rc = WIF_E_CONFIG_INVALID;
-    if (err != NULL)
-      err->rc = rc;
-  }
-  if (rc != WIF_OK)
-    goto out;
-  for (size_t i = 0; i < n; i++) {
-    size_t plen = strlen(cfg->dropin_dir) + 1 + strlen(names[i]) + 1;
-    char *full = malloc(plen);
-
-    if (full == NULL) {
-      rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-      goto out;
-    }
-    (void)snprintf(full, plen, "%s/%s", cfg->dropin_dir, names[i]);
-    map->files[map->n_files++] = full;
-    if ((rc = read_map_file(full, owner, budget, true, &text, &len, err)) !=
-        WIF_OK)
-      goto out;
-    budget -= len;
-    if ((rc = parse_into(map, cfg, text, len, full, full, err)) != WIF_OK)
-      goto out;
-    wif_file_free_buffer(text, len);
-    text = NULL;
-    len = 0;
-  }
-  rc = WIF_OK;
-out:
-  wif_file_free_buffer(text, len);
-  wif_file_free_names(names, n);
-  return rc;
+  if ((map->files = calloc(WIF_DROPIN_FILES_MAX, sizeof(*map->files))) == NULL)
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  return wif_dropin_load(cfg->dropin_dir, ".map", "map", WIF_MAP_SIZE_MAX,
+                         owner, budget, map->files, &map->n_files, parse_dropin,
+                         &d, err);
 }
 
 wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
@@ -384,7 +355,7 @@ wif_rc wif_map_load(const char *path, uid_t owner, const struct wif_config *cfg,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_map_load: bad call");
     goto out;
   }
-  rc = read_map_file(path, owner, WIF_MAP_SIZE_MAX, false, &text, &len, err);
+  rc = read_map_file(path, owner, &text, &len, err);
   if (rc != WIF_OK)
     goto out;
   if ((map = map_new(path)) == NULL) {
