@@ -602,50 +602,35 @@ static wif_rc fall_back(struct wif_jwks_cache *c, const struct wif_provider *p,
   return WIF_OK;
 }
 
-static wif_rc load_network(struct wif_jwks_cache *c,
-                           const struct wif_provider *p, struct slot *s,
-                           bool refresh, struct wif_error *err) {
+/*
+ * This process fetches: under the lock, unless another process fetched
+ * meanwhile or the refresh interval says wait. e (have: it is usable) is
+ * what the disk held without the lock.
+ */
+static wif_rc update_here(struct wif_jwks_cache *c,
+                          const struct wif_provider *p, struct slot *s,
+                          bool refresh, struct wif_jwks_cache_entry *e,
+                          bool have, const char *path, const char *lock,
+                          int64_t now, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  struct wif_jwks_cache_entry e;
   struct wif_error lerr;
   struct wif_error ferr;
-  char *path = NULL;
-  char *lock = NULL;
   int fd = -1;
-  bool have = false;
   bool cooling;
-  int64_t now = now_of(c);
   int64_t attempt = 0;
   char last_failure[WIF_ERROR_MSG_MAX / 2] = "";
 
-  memset(&e, 0, sizeof(e));
   wif_error_clear(&lerr);
   wif_error_clear(&ferr);
-  if (s->keys == NULL)
-    refresh = false;
-  if (!refresh && s->keys != NULL &&
-      is_fresh(s->fetched_at, s->fresh_until, now))
-    return WIF_OK;
-  if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
-    goto out;
-
-  /* Another process may have done the work already: no lock needed to
-   * read, since files are replaced by rename. */
-  have = read_entry(c, p, path, &e);
-  if (have && serves(s, &e, refresh, now)) {
-    rc = slot_take(s, &e);
-    goto out;
-  }
-
   if (lock != NULL) {
     rc = wif_jwks_store_lock(c->dir_fd, lock, c->owner, lock_wait_ms(c), &fd,
                              &lerr);
     if (rc == WIF_OK) {
       /* Whoever held the lock may have just fetched. */
-      wif_jwks_cache_entry_clear(&e);
-      have = read_entry(c, p, path, &e);
-      if (have && serves(s, &e, refresh, now)) {
-        rc = slot_take(s, &e);
+      wif_jwks_cache_entry_clear(e);
+      have = read_entry(c, p, path, e);
+      if (have && serves(s, e, refresh, now)) {
+        rc = slot_take(s, e);
         goto out;
       }
       (void)wif_jwks_store_attempt_get(fd, &attempt, last_failure,
@@ -663,7 +648,7 @@ static wif_rc load_network(struct wif_jwks_cache *c,
    * a clock jump and is ignored. */
   cooling =
       attempt > 0 && attempt <= now && now - attempt < WIF_JWKS_REFRESH_MIN &&
-      ((have && within_stale(e.fetched_at, e.fresh_until, now)) ||
+      ((have && within_stale(e->fetched_at, e->fresh_until, now)) ||
        (s->keys != NULL && within_stale(s->fetched_at, s->fresh_until, now)));
   /* With nothing to serve, a failed fetch still holds off the next one
    * for a while: a caller looping on logins must not make us flood the
@@ -676,7 +661,7 @@ static wif_rc load_network(struct wif_jwks_cache *c,
                    "the last fetch, %" PRId64 " s ago, failed (%s); the "
                    "next may start %d s after it",
                    now - attempt, last_failure, WIF_JWKS_RETRY_EMPTY);
-    rc = fall_back(c, p, s, &e, have, now, why, err);
+    rc = fall_back(c, p, s, e, have, now, why, err);
     goto out;
   }
   if (cooling) {
@@ -689,7 +674,7 @@ static wif_rc load_network(struct wif_jwks_cache *c,
       rc = WIF_OK;
       goto out;
     }
-    rc = fall_back(c, p, s, &e, have, now,
+    rc = fall_back(c, p, s, e, have, now,
                    "a fetch was tried less than a minute ago", err);
     goto out;
   }
@@ -700,12 +685,9 @@ static wif_rc load_network(struct wif_jwks_cache *c,
     wif_error_set(err, rc, "%s", ferr.msg);
     goto out;
   }
-  rc = fall_back(c, p, s, &e, have, now, ferr.msg, err);
+  rc = fall_back(c, p, s, e, have, now, ferr.msg, err);
 out:
   wif_jwks_store_unlock(&fd);
-  wif_jwks_cache_entry_clear(&e);
-  free(path);
-  free(lock);
   return rc;
 }
 
@@ -750,26 +732,56 @@ static wif_rc helper_entry(struct wif_jwks_cache *c,
 }
 
 /*
- * The module's way: what the disk holds serves when it can; otherwise the
- * fetch helper runs the policy above in a process of its own (it alone
- * takes the lock and writes the cache) and hands back the current set,
- * which is parsed here like any cache file.
+ * The module's way: the fetch helper runs update_here in a process of its
+ * own (it alone takes the lock and writes the cache) and hands back the
+ * current set, parsed here like any cache file.
  */
-static wif_rc load_via_helper(struct wif_jwks_cache *c,
-                              const struct wif_provider *p, struct slot *s,
-                              bool refresh, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  struct wif_jwks_cache_entry e;
+static wif_rc update_via_helper(struct wif_jwks_cache *c,
+                                const struct wif_provider *p, struct slot *s,
+                                bool refresh, struct wif_jwks_cache_entry *e,
+                                bool have, struct wif_error *err) {
   struct wif_jwks_cache_entry h;
   struct wif_error herr;
+  wif_rc rc;
+  int64_t now;
+
+  memset(&h, 0, sizeof(h));
+  wif_error_clear(&herr);
+  rc = helper_entry(c, p,
+                    refresh ? WIF_HELPER_KEYS_REFRESH : WIF_HELPER_KEYS_LOAD,
+                    &h, &herr);
+  now = now_of(c);
+  if (rc == WIF_OK) {
+    if (within_stale(h.fetched_at, h.fresh_until, now)) {
+      if ((rc = slot_take(s, &h)) != WIF_OK)
+        wif_error_set(err, rc, "out of memory");
+      return rc;
+    }
+    rc = wif_error_set(&herr, WIF_E_JWKS_UNAVAILABLE,
+                       "the fetch helper handed over keys past their use");
+    wif_jwks_cache_entry_clear(&h);
+  }
+  if (rc == WIF_E_NOMEM)
+    return wif_error_set(err, rc, "out of memory");
+  return fall_back(c, p, s, e, have, now, herr.msg, err);
+}
+
+/*
+ * The set in hand, or the one on disk, when it serves (no lock is needed
+ * to read: files are replaced by rename); else an update, in this process
+ * or through the helper.
+ */
+static wif_rc load_network(struct wif_jwks_cache *c,
+                           const struct wif_provider *p, struct slot *s,
+                           bool refresh, struct wif_error *err) {
+  wif_rc rc;
+  struct wif_jwks_cache_entry e;
   char *path = NULL;
   char *lock = NULL;
   bool have;
   int64_t now = now_of(c);
 
   memset(&e, 0, sizeof(e));
-  memset(&h, 0, sizeof(h));
-  wif_error_clear(&herr);
   if (s->keys == NULL)
     refresh = false;
   if (!refresh && s->keys != NULL &&
@@ -778,32 +790,14 @@ static wif_rc load_via_helper(struct wif_jwks_cache *c,
   if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
     goto out;
   have = read_entry(c, p, path, &e);
-  if (have && serves(s, &e, refresh, now)) {
+  if (have && serves(s, &e, refresh, now))
     rc = slot_take(s, &e);
-    goto out;
-  }
-  rc = helper_entry(c, p,
-                    refresh ? WIF_HELPER_KEYS_REFRESH : WIF_HELPER_KEYS_LOAD,
-                    &h, &herr);
-  if (rc == WIF_OK) {
-    now = now_of(c);
-    if (within_stale(h.fetched_at, h.fresh_until, now)) {
-      rc = slot_take(s, &h);
-      if (rc != WIF_OK)
-        wif_error_set(err, rc, "out of memory");
-      goto out;
-    }
-    rc = wif_error_set(&herr, WIF_E_JWKS_UNAVAILABLE,
-                       "the fetch helper handed over keys past their use");
-  }
-  if (rc == WIF_E_NOMEM) {
-    wif_error_set(err, rc, "out of memory");
-    goto out;
-  }
-  rc = fall_back(c, p, s, &e, have, now, herr.msg, err);
+  else if (c->helper != NULL)
+    rc = update_via_helper(c, p, s, refresh, &e, have, err);
+  else
+    rc = update_here(c, p, s, refresh, &e, have, path, lock, now, err);
 out:
   wif_jwks_cache_entry_clear(&e);
-  wif_jwks_cache_entry_clear(&h);
   free(path);
   free(lock);
   return rc;
@@ -842,10 +836,7 @@ wif_rc wif_jwks_cache_loader(void *cache, const struct wif_provider *p,
       c->dir_err.rc == WIF_E_CONFIG_INSECURE)
     return wif_error_set(err, WIF_E_CONFIG_INSECURE, "cache_dir %s",
                          c->dir_err.msg);
-  if (c->helper != NULL)
-    rc = load_via_helper(c, p, s, refresh, err);
-  else
-    rc = load_network(c, p, s, refresh, err);
+  rc = load_network(c, p, s, refresh, err);
   if (rc == WIF_OK)
     *out = s->keys;
   return rc;
