@@ -177,6 +177,28 @@ out:
   return rc;
 }
 
+wif_rc wif_file_open_parent_trusted(const char *path, uid_t owner,
+                                    int *out_dirfd, char **out_name,
+                                    struct wif_error *err) {
+  char *copy = NULL;
+  char *last = NULL;
+  wif_rc rc;
+
+  *out_name = NULL;
+  rc = walk_to_parent(path, owner, out_dirfd, &copy, &last, err);
+  if (rc == WIF_OK && (*out_name = strdup(last)) == NULL) {
+    close_fd(out_dirfd);
+    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
+  }
+  free(copy);
+  return rc;
+}
+
+wif_rc wif_file_check_stat(const struct stat *st, uid_t owner, const char *path,
+                           struct wif_error *err) {
+  return check_stat(st, owner, path, "", err);
+}
+
 wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
                              struct wif_error *err) {
   wif_rc rc;

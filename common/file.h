@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -43,6 +44,21 @@ wif_rc wif_file_read(const char *path, size_t max_size, char **out,
 
 /* Wipes (the content may be secret) and frees; NULL does nothing. */
 void wif_file_free_buffer(char *buf, size_t len);
+
+/*
+ * The walk of wif_file_read_trusted up to the last component of path:
+ * *out_dirfd is the directory holding it (O_PATH), checked with every one
+ * above it, and *out_name a new copy of that component (free it), for a
+ * file the caller opens itself with openat (an append-only log).
+ */
+wif_rc wif_file_open_parent_trusted(const char *path, uid_t owner,
+                                    int *out_dirfd, char **out_name,
+                                    struct wif_error *err);
+
+/* The ownership and mode rule of wif_file_read_trusted, on a file the
+ * caller opened; err names path. */
+wif_rc wif_file_check_stat(const struct stat *st, uid_t owner, const char *path,
+                           struct wif_error *err);
 
 /*
  * A directory root writes into (the key cache): path and every directory
