@@ -11,6 +11,14 @@
 #include "error.h"
 #include "jwk.h"
 
+/* Freshness in seconds (the policy is in jwks_cache.h): a response's
+ * max-age is clamped to FRESH_MIN..FRESH_MAX, FRESH_DEFAULT without one,
+ * and a cached set serves up to STALE_MAX past its freshness. */
+#define WIF_JWKS_FRESH_MIN 300
+#define WIF_JWKS_FRESH_MAX 86400
+#define WIF_JWKS_FRESH_DEFAULT 3600
+#define WIF_JWKS_STALE_MAX 86400
+
 /* Largest cache file read: the JWKS text (each byte may be escaped into
  * two) and a few URLs. */
 #define WIF_JWKS_STORE_FILE_MAX (2 * WIF_JWKS_SIZE_MAX + 64 * 1024)
