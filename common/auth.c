@@ -17,6 +17,7 @@
 #include "prompt.h"
 #include "replay.h"
 #include "validate.h"
+#include "wipe.h"
 
 #define PW_BUF_START 16384
 #define PW_BUF_MAX (1024 * 1024)
@@ -606,10 +607,7 @@ wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,
 
 static void clear_identity(struct wif_verdict *v) {
   free(v->issuer);
-  if (v->subject != NULL) {
-    OPENSSL_cleanse(v->subject, v->subject_len);
-    free(v->subject);
-  }
+  wif_wipe_free(v->subject, v->subject_len);
   for (size_t i = 0; i < v->n_groups; i++)
     free(v->groups[i]);
   free(v->groups);
