@@ -21,7 +21,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_result = CURLE_FAILED_INIT;
 static bool initialized;
 
-/* Once per process, never cleaned up (M1, M2). Only the helper and
+/* Once per process, never cleaned up. Only the helper and
  * wifctl link this file: the PAM module holds no network code. */
 static void global_init(void) {
   init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -43,7 +43,7 @@ struct xfer {
 
 /*
  * The cap is enforced here because CURLOPT_MAXFILESIZE does not cover a
- * chunked body on libcurl before 8.4.0 (Debian 12 ships 7.88; J4).
+ * chunked body on libcurl before 8.4.0 (Debian 12 ships 7.88).
  * Returning short aborts the transfer with CURLE_WRITE_ERROR; the buffer
  * remembers why.
  */
@@ -163,13 +163,13 @@ static CURLcode configure(CURL *curl, const struct wif_http_request *req,
     SET(CURLOPT_CAPATH, (const char *)NULL);
   }
   /* "" disables proxies, including http_proxy and friends from the
-   * environment of sshd, su or sudo (J16). */
+   * environment of sshd, su or sudo. */
   SET(CURLOPT_PROXY, req->proxy != NULL ? req->proxy : "");
   SET(CURLOPT_NOPROXY, "");
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_TIMEOUT_MS, timeout);
   SET(CURLOPT_CONNECTTIMEOUT_MS, connect < timeout ? connect : timeout);
-  /* The answer is taken as sent: no gzip bomb can inflate (J4). */
+  /* The answer is taken as sent: no gzip bomb can inflate. */
   SET(CURLOPT_ACCEPT_ENCODING, (const char *)NULL);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);

@@ -162,7 +162,7 @@ wif_rc wif_jwks_cache_export(struct wif_jwks_cache *c,
 
 /*
  * Freshness in seconds from a response's Cache-Control header lines:
- * the smallest max-age found in any of them (duplicated headers, J14),
+ * the smallest max-age found in any of them (duplicated headers),
  * clamped to WIF_JWKS_FRESH_MIN..WIF_JWKS_FRESH_MAX; no-store and
  * no-cache count as max-age=0; WIF_JWKS_FRESH_DEFAULT when no usable
  * max-age is present. Non-numeric, negative or overflowing values are

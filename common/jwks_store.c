@@ -244,7 +244,7 @@ wif_rc wif_jwks_store_decode(const char *text, size_t len,
     wif_error_set(err, rc, "no key set");
     goto out;
   }
-  /* Re-checked on every load under today's key policy (I6); skipped keys
+  /* Re-checked on every load under today's key policy; skipped keys
    * were logged when the set was fetched. */
   rc = wif_jwks_parse(s, slen, NULL, &e.keys, &perr);
   if (rc != WIF_OK) {
