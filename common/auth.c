@@ -17,6 +17,7 @@
 #include "prompt.h"
 #include "replay.h"
 #include "validate.h"
+#include "wipe.h"
 
 #define PW_BUF_START 16384
 #define PW_BUF_MAX (1024 * 1024)
@@ -42,7 +43,7 @@ void wif_verdict_clear(struct wif_verdict *v) {
 /*
  * One value for the key="value" part of the log line: printable ASCII
  * except `\` and `"` as is, other bytes as \xHH, so a claim can neither
- * end the value early nor start a new line (M5). Cut with "...".
+ * end the value early nor start a new line. Cut with "...".
  */
 static void log_value(const char *in, size_t len, char *out, size_t size) {
   static const char hex[] = "0123456789abcdef";
@@ -97,7 +98,7 @@ static void append_value(char *line, size_t size, const char *key,
 /*
  * Claims count as verified once the signature has: these are the codes
  * that only claim checks (after the signature) and the mapping produce.
- * Anything else, including codes added later, logs no claim (C11).
+ * Anything else, including codes added later, logs no claim.
  */
 static bool signature_verified(wif_rc rc, const struct wif_result *r) {
   if (r == NULL || r->jwt == NULL || r->claims == NULL || r->provider == NULL)
@@ -137,7 +138,7 @@ static const char *outcome_word(wif_rc rc, int *priority) {
     *priority = LOG_ERR;
     return "unavailable";
   case WIF_CLASS_CONFIG:
-    /* An unusable configuration locks everyone out (I1, H5). */
+    /* An unusable configuration locks everyone out. */
     *priority = LOG_ALERT;
     return "error";
   case WIF_CLASS_SYSTEM:
@@ -203,7 +204,7 @@ static void log_decision(const struct wif_auth_params *params,
   wif_log(params->log, priority, "%s", line);
 }
 
-/* G4: before any file is touched. */
+/* The account name is checked before any file is touched. */
 static wif_rc check_account_name(const char *account, struct wif_error *err) {
   char shown[LOG_VALUE_MAX];
 
@@ -216,7 +217,7 @@ static wif_rc check_account_name(const char *account, struct wif_error *err) {
                        shown);
 }
 
-/* G1, G3: the granted account must exist and must not be root. */
+/* The granted account must exist and must not be root. */
 static wif_rc check_passwd(const char *account, struct wif_error *err) {
   wif_rc rc = WIF_E_SYSTEM;
   struct passwd pw, *found = NULL;
@@ -607,10 +608,7 @@ wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,
 
 static void clear_identity(struct wif_verdict *v) {
   free(v->issuer);
-  if (v->subject != NULL) {
-    OPENSSL_cleanse(v->subject, v->subject_len);
-    free(v->subject);
-  }
+  wif_wipe_free(v->subject, v->subject_len);
   for (size_t i = 0; i < v->n_groups; i++)
     free(v->groups[i]);
   free(v->groups);

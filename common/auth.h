@@ -78,14 +78,14 @@ struct wif_verdict {
 
 /*
  * The account name (PAM_USER) is checked first, before any file is
- * opened (G4): anything wif_map_account_valid refuses is WIF_E_NO_MAPPING.
+ * opened: anything wif_map_account_valid refuses is WIF_E_NO_MAPPING.
  * Then the config and map are loaded (a missing or unreadable config is
  * WIF_E_CONFIG_INVALID, not WIF_E_SYSTEM: it is a misconfiguration), the
  * token is validated (validate.h) and the mapping applied. With
  * WIF_ACCOUNTS_UNIX, a granted
  * account is looked up in the password database: not found is
  * WIF_E_NO_MAPPING, uid 0 or primary gid 0 is refused as
- * WIF_E_NO_MAPPING (G3: pam_wif never logs anyone in as root), and a
+ * WIF_E_NO_MAPPING (pam_wif never logs anyone in as root), and a
  * lookup failure is WIF_E_SYSTEM. With WIF_ACCOUNTS_NAMES nothing is
  * looked up and only the name "root" is refused (WIF_E_NO_MAPPING). Last,
  * for a one_time provider, the token's jti goes through the replay store
@@ -95,7 +95,7 @@ struct wif_verdict {
  * token (len bytes) is only read; the caller owns and wipes it. With
  * log_decision, exactly one line is logged: outcome, reason, account,
  * provider, kid, the config's log_claims (sanitized, and only once the
- * signature has verified: C11), the rule, and the detail message. The
+ * signature has verified), the rule, and the detail message. The
  * token and signature never appear. *out is cleared first; call
  * wif_verdict_clear after any outcome. Returns out->rc.
  */
@@ -123,7 +123,7 @@ wif_rc wif_auth_authenticate_bound(const struct wif_auth_params *params,
  * environment: sshd runs auth and account in different processes). The
  * config is read, then the hand-over verified (wif_handover_verify:
  * WIF_E_UNBOUND, WIF_E_TAMPERED) and parsed (WIF_E_MALFORMED). Then the
- * map is re-read to check that the grant still holds for account (G6) and
+ * map is re-read to check that the grant still holds for account and
  * that the token has not expired (exp + clock_skew > now): a provider or
  * rule that is gone, or that no longer lists account, is
  * WIF_E_NO_MAPPING; expiry WIF_E_EXPIRED. The account is checked as in

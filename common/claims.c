@@ -15,10 +15,10 @@
  * Decisions beyond the header's table, each the strict choice:
  *
  *   - iss that is absent or not a string is ISS_MISMATCH, like any other
- *     issuer that is not byte-for-byte the configured one (SECURITY-CASES
- *     E9): there is no normalisation of case, ports or trailing slashes.
+ *     issuer that is not byte-for-byte the configured one:
+ *     there is no normalisation of case, ports or trailing slashes.
  *   - aud that is absent, empty, of another type, or an array holding any
- *     non-string element is AUD_MISMATCH (E11), even if another element
+ *     non-string element is AUD_MISMATCH, even if another element
  *     matches: a malformed audience list is not trusted in part.
  *   - exp/nbf/iat numbers outside the NumericDate range (|x| > 2^53,
  *     1e400) are CLAIM_TYPE; they cannot be checked, so they never pass.
@@ -26,12 +26,12 @@
  *     fractional seconds never let a token slip under max_token_age.
  *   - the user claim rejects C0 controls, DEL and C1 controls (U+0080 to
  *     U+009F): it reaches logs, terminals and PAM_USER-like places.
- *   - group names are opaque bytes (E15): they are compared exactly by the
+ *   - group names are opaque bytes: they are compared exactly by the
  *     mapping and sanitised when logged, never split or interpreted.
  *   - a require line or claim rule compares strings, booleans and
  *     numbers by their text; an array matches when one element does, but
  *     an array with any element that has no text (null, object, array) is
- *     CLAIM_TYPE as a whole, like a malformed aud (E11).
+ *     CLAIM_TYPE as a whole, like a malformed aud.
  *   - Entra's groups overage (_claim_names names the absent groups claim)
  *     is refused with what to do, rather than read as "no groups": the
  *     identity may well be in the group the rule names.
@@ -176,7 +176,7 @@ static wif_rc check_aud(const struct wif_json_doc *doc,
                          "of its configured audiences",
                          provider_name(p));
   /* Every element is checked before deciding, so one good audience cannot
-   * carry a malformed list (E11). */
+   * carry a malformed list. */
   for (e = wif_json_first(doc, v); e != NULL; e = wif_json_next(doc, v, e)) {
     if (!wif_json_string(e, &s, &len))
       return wif_error_set(err, WIF_E_AUD_MISMATCH,
@@ -236,7 +236,7 @@ static wif_rc check_times(const struct wif_json_doc *doc,
 
   if ((rc = read_date(doc, root, "exp", false, &exp, &has_exp, err)) != WIF_OK)
     return rc;
-  /* exp is required (E1): "validate if present" lets a stolen token live
+  /* exp is required: "validate if present" lets a stolen token live
    * for ever. */
   if (!has_exp)
     return wif_error_set(err, WIF_E_CLAIM_MISSING,
@@ -544,7 +544,7 @@ wif_rc wif_claims_match(const struct wif_json_doc *doc,
                          "claim \"%s\" is %s, which cannot be compared", claim,
                          type_name(v->type));
   /* Every element is checked first: a malformed list is not trusted in
-   * part (as aud, E11). */
+   * part (as aud). */
   for (e = wif_json_first(doc, v); e != NULL; e = wif_json_next(doc, v, e)) {
     if (!scalar_text(e, &s, &len))
       return wif_error_set(err, WIF_E_CLAIM_TYPE,

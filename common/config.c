@@ -369,7 +369,7 @@ static wif_rc set_https(char **dst, const char *key, const char *value,
  * Kubernetes' rke) any name without blanks or control characters: such a
  * provider must then name its keys (jwks_uri or jwks_file), checked by
  * wif_config_finish, since discovery needs a URL. Anything starting like
- * an http(s) URL must be a valid https one: http:// is a mistake (J1).
+ * an http(s) URL must be a valid https one: http:// is a mistake.
  */
 static bool issuer_is_name(const char *s) {
   if (s[0] == '\0' || wif_text_ncasecmp(s, "http://", 7) == 0 ||

@@ -90,7 +90,7 @@ wif_rc wif_discovery_parse(const char *text, size_t len, const char *issuer,
     wif_error_set(err, rc, "the discovery document has no issuer string");
     goto out;
   }
-  /* Exact, like the token's iss: no case folding, no slash games (J17). */
+  /* Exact, like the token's iss: no case folding, no slash games. */
   if (slen != strlen(issuer) || memcmp(s, issuer, slen) != 0) {
     wif_log_sanitize(s, slen, shown, sizeof(shown));
     wif_error_set(err, rc,

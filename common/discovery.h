@@ -20,7 +20,7 @@ wif_rc wif_discovery_url(const char *issuer, char **out, struct wif_error *err);
 
 /*
  * Checks a discovery document (len bytes of untrusted JSON): a JSON
- * object whose "issuer" is a string equal byte for byte to issuer (J17)
+ * object whose "issuer" is a string equal byte for byte to issuer
  * and whose "jwks_uri" is an https:// URL of at most WIF_URL_MAX bytes
  * without whitespace or control characters. Any failure gives
  * WIF_E_JWKS_INVALID with the reason in err. *out_jwks_uri is new (free)

@@ -15,6 +15,9 @@
 
 #include <openssl/crypto.h>
 
+#include "dynbuf.h"
+#include "wipe.h"
+
 /* O_PATH lets us hold and fstat a directory we may not be able to read. */
 #ifdef O_PATH
 #define DIR_OPEN_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -383,70 +386,41 @@ out:
 /*
  * Reads fd to the end, never keeping more than max_size bytes: the file
  * may grow after fstat, so the cap is applied to what read() returns.
- * Buffers are wiped when replaced because the content may be a secret.
+ * The buffer is a secret's: the content may be a key or a token.
  */
 static wif_rc read_all(int fd, const char *path, size_t hint, size_t max_size,
                        char **out, size_t *out_len, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
-  char *buf = NULL;
-  size_t cap;
-  size_t len = 0;
+  struct wif_dynbuf b;
+  char chunk[4096];
 
   *out = NULL;
   *out_len = 0;
-  /* cap counts the NUL and one byte beyond max_size to detect growth. */
-  cap = (hint < max_size ? hint : max_size) + 2;
-  if ((buf = malloc(cap)) == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
-    goto out;
-  }
-  for (;;) {
-    ssize_t n;
+  wif_dynbuf_init(&b, max_size, true);
+  rc = wif_dynbuf_reserve(&b, hint < max_size ? hint : max_size);
+  while (rc == WIF_OK) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
 
-    if (len + 1 == cap) {
-      size_t ncap;
-      char *nbuf;
-
-      if (len > max_size)
-        break;
-      ncap = cap > (max_size + 2) / 2 ? max_size + 2 : cap * 2;
-      if ((nbuf = malloc(ncap)) == NULL) {
-        rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
-        goto out;
-      }
-      memcpy(nbuf, buf, len);
-      OPENSSL_cleanse(buf, cap);
-      free(buf);
-      buf = nbuf;
-      cap = ncap;
-    }
-    n = read(fd, buf + len, cap - 1 - len);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
       rc = wif_error_set(err, errno_rc(errno), "%s: read failed: %s", path,
                          strerror(errno));
       goto out;
     }
     if (n == 0)
       break;
-    len += (size_t)n;
+    rc = wif_dynbuf_add(&b, chunk, (size_t)n);
   }
-  if (len > max_size) {
-    rc = wif_error_set(err, WIF_E_TOO_LARGE, "%s: larger than %zu bytes", path,
-                       max_size);
-    goto out;
-  }
-  buf[len] = '\0';
-  *out = buf;
-  *out_len = len;
-  buf = NULL;
-  rc = WIF_OK;
+  if (rc == WIF_OK)
+    rc = wif_dynbuf_take(&b, out, out_len);
+  if (rc == WIF_E_TOO_LARGE)
+    wif_error_set(err, rc, "%s: larger than %zu bytes", path, max_size);
+  else if (rc != WIF_OK)
+    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", path);
 out:
-  if (buf != NULL) {
-    OPENSSL_cleanse(buf, cap);
-    free(buf);
-  }
+  OPENSSL_cleanse(chunk, sizeof(chunk));
+  wif_dynbuf_free(&b);
   return rc;
 }
 
@@ -529,8 +503,7 @@ void wif_file_free_buffer(char *buf, size_t len) {
   if (buf == NULL)
     return;
   /* The buffer always holds a NUL after len bytes. */
-  OPENSSL_cleanse(buf, len + 1);
-  free(buf);
+  wif_wipe_free(buf, len + 1);
 }
 
 static wif_rc write_all(int fd, const char *tmp, const void *data, size_t len,

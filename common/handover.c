@@ -17,6 +17,7 @@
 
 #include "file.h"
 #include "text.h"
+#include "wipe.h"
 
 /* Versioned, so that a future format never verifies under this one. */
 #define BINDING_LABEL "pam_wif hand-over v1"
@@ -333,10 +334,7 @@ void wif_handover_clear(struct wif_handover *h) {
   if (h == NULL)
     return;
   for (size_t i = 0; i < WIF_HO_COUNT; i++) {
-    if (h->env[i] != NULL) {
-      OPENSSL_cleanse(h->env[i], strlen(h->env[i]));
-      free(h->env[i]);
-    }
+    wif_wipe_free_str(h->env[i]);
   }
   free(h->account);
   free(h->service);
@@ -425,10 +423,7 @@ static wif_rc fill_values(const struct wif_handover_facts *f,
     goto out;
   rc = WIF_OK;
 out:
-  if (subject != NULL) {
-    OPENSSL_cleanse(subject, strlen(subject));
-    free(subject);
-  }
+  wif_wipe_free_str(subject);
   return rc == WIF_OK ? rc : wif_error_set(err, rc, "out of memory");
 }
 

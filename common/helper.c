@@ -8,10 +8,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "jwt.h"
 #include "subprocess.h"
+#include "wipe.h"
 
 #define ARGV_MAX 16
 
@@ -216,8 +215,7 @@ bool wif_helper_write_error(int fd, wif_rc rc, const char *text) {
 void wif_helper_free(char *buf, size_t len) {
   if (buf == NULL)
     return;
-  OPENSSL_cleanse(buf, len);
-  free(buf);
+  wif_wipe_free(buf, len);
 }
 
 /*

@@ -7,10 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include <curl/curl.h>
 
+#include "dynbuf.h"
 #include "log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000L
@@ -22,7 +21,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_result = CURLE_FAILED_INIT;
 static bool initialized;
 
-/* Once per process, never cleaned up (M1, M2). Only the helper and
+/* Once per process, never cleaned up. Only the helper and
  * wifctl link this file: the PAM module holds no network code. */
 static void global_init(void) {
   init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -33,68 +32,29 @@ bool wif_http_initialized(void) {
   return initialized;
 }
 
-/* What the callbacks fill while the transfer runs. */
+/* What the callbacks fill while the transfer runs. The body is a
+ * secret's buffer: a token endpoint's answer holds a token. */
 struct xfer {
   struct wif_http_response *r;
+  struct wif_dynbuf body;
   size_t max_body;
-  size_t cap;
-  bool too_large;
-  bool nomem;
+  bool nomem; /* a header line could not be kept */
 };
-
-static void wipe_body(struct wif_http_response *r, size_t cap) {
-  if (r->body != NULL) {
-    OPENSSL_cleanse(r->body, cap);
-    free(r->body);
-  }
-  r->body = NULL;
-  r->body_len = 0;
-}
 
 /*
  * The cap is enforced here because CURLOPT_MAXFILESIZE does not cover a
- * chunked body on libcurl before 8.4.0 (Debian 12 ships 7.88; J4).
- * Returning short aborts the transfer with CURLE_WRITE_ERROR.
+ * chunked body on libcurl before 8.4.0 (Debian 12 ships 7.88).
+ * Returning short aborts the transfer with CURLE_WRITE_ERROR; the buffer
+ * remembers why.
  */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
   struct xfer *x = ctx;
-  struct wif_http_response *r = x->r;
   size_t n = size * nmemb;
-  size_t need;
 
   if (size != 0 && n / size != nmemb)
     return 0;
-  if (n > x->max_body - r->body_len) {
-    x->too_large = true;
+  if (wif_dynbuf_add(&x->body, data, n) != WIF_OK)
     return 0;
-  }
-  need = r->body_len + n + 1;
-  if (need > x->cap) {
-    size_t ncap = x->cap ? x->cap : 4096;
-    char *nbuf;
-    size_t len;
-
-    while (ncap < need)
-      ncap *= 2;
-    if (ncap > x->max_body + 1)
-      ncap = x->max_body + 1;
-    /* Not realloc: the old buffer may hold a secret and is wiped. */
-    nbuf = malloc(ncap);
-    if (nbuf == NULL) {
-      x->nomem = true;
-      return 0;
-    }
-    len = r->body_len;
-    if (r->body != NULL)
-      memcpy(nbuf, r->body, len);
-    wipe_body(r, x->cap);
-    r->body = nbuf;
-    r->body_len = len;
-    x->cap = ncap;
-  }
-  memcpy(r->body + r->body_len, data, n);
-  r->body_len += n;
-  r->body[r->body_len] = '\0';
   return n;
 }
 
@@ -203,13 +163,13 @@ static CURLcode configure(CURL *curl, const struct wif_http_request *req,
     SET(CURLOPT_CAPATH, (const char *)NULL);
   }
   /* "" disables proxies, including http_proxy and friends from the
-   * environment of sshd, su or sudo (J16). */
+   * environment of sshd, su or sudo. */
   SET(CURLOPT_PROXY, req->proxy != NULL ? req->proxy : "");
   SET(CURLOPT_NOPROXY, "");
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_TIMEOUT_MS, timeout);
   SET(CURLOPT_CONNECTTIMEOUT_MS, connect < timeout ? connect : timeout);
-  /* The answer is taken as sent: no gzip bomb can inflate (J4). */
+  /* The answer is taken as sent: no gzip bomb can inflate. */
   SET(CURLOPT_ACCEPT_ENCODING, (const char *)NULL);
   SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
@@ -237,9 +197,9 @@ static wif_rc transfer_failed(CURLcode c, const struct xfer *x, const char *url,
   const char *why = errbuf[0] ? errbuf : curl_easy_strerror(c);
   char reason[CURL_ERROR_SIZE];
 
-  if (x->nomem || c == CURLE_OUT_OF_MEMORY)
+  if (x->nomem || x->body.failed == WIF_E_NOMEM || c == CURLE_OUT_OF_MEMORY)
     return wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", url);
-  if (x->too_large || c == CURLE_FILESIZE_EXCEEDED)
+  if (x->body.failed == WIF_E_TOO_LARGE || c == CURLE_FILESIZE_EXCEEDED)
     return wif_error_set(err, WIF_E_TOO_LARGE,
                          "%s: the response is larger than %zu bytes", url,
                          x->max_body);
@@ -289,6 +249,7 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_http_perform: bad call");
     goto out;
   }
+  wif_dynbuf_init(&x.body, x.max_body, true);
   if (pthread_once(&init_once, global_init) != 0 || init_result != CURLE_OK) {
     rc = wif_error_set(err, WIF_E_SYSTEM, "libcurl cannot be initialised");
     goto out;
@@ -329,20 +290,17 @@ wif_rc wif_http_perform(const struct wif_http_request *req,
     rc = wif_error_set(err, WIF_E_INTERNAL, "%s: no status code", url);
     goto out;
   }
-  if (resp.body == NULL) {
-    /* An empty body is still a NUL-terminated string for the caller. */
-    if ((resp.body = calloc(1, 1)) == NULL) {
-      rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", url);
-      goto out;
-    }
-    x.cap = 1;
+  /* An empty body is still a NUL-terminated string for the caller. */
+  if (wif_dynbuf_take(&x.body, &resp.body, &resp.body_len) != WIF_OK) {
+    rc = wif_error_set(err, WIF_E_NOMEM, "%s: out of memory", url);
+    goto out;
   }
   *out = resp;
   memset(&resp, 0, sizeof(resp));
   rc = WIF_OK;
 out:
-  wipe_body(&resp, x.cap);
-  wif_http_headers_clear(&resp);
+  wif_dynbuf_free(&x.body);
+  wif_http_response_clear(&resp);
   if (curl != NULL)
     curl_easy_cleanup(curl);
   if (headers != NULL)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
+#include "wipe.h"
 
 void wif_http_headers_clear(struct wif_http_response *r) {
   for (size_t i = 0; i < r->n_headers; i++)
@@ -37,9 +37,7 @@ void wif_http_response_clear(struct wif_http_response *r) {
   if (r == NULL)
     return;
   /* The allocation size is not kept; body_len + 1 bytes were written. */
-  if (r->body != NULL)
-    OPENSSL_cleanse(r->body, r->body_len + 1);
-  free(r->body);
+  wif_wipe_free(r->body, r->body_len + 1);
   r->body = NULL;
   r->body_len = 0;
   wif_http_headers_clear(r);

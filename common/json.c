@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
+#include "wipe.h"
 
 struct wif_json_doc {
   struct wif_json *v; /* values in document order */
@@ -480,9 +480,7 @@ out:
 void wif_json_free(struct wif_json_doc *doc) {
   if (doc == NULL)
     return;
-  if (doc->arena != NULL)
-    OPENSSL_cleanse(doc->arena, doc->arena_used);
-  free(doc->arena);
+  wif_wipe_free(doc->arena, doc->arena_used);
   free(doc->v);
   free(doc);
 }

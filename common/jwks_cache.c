@@ -247,9 +247,9 @@ int64_t wif_jwks_cache_freshness(const struct wif_http_response *r) {
 
 /*
  * Makes sure the directory exists, belongs to the owner, is private enough
- * and so is every directory above it (N8): the cache is written through
+ * and so is every directory above it: the cache is written through
  * the descriptor checked here. A directory that cannot be used leaves the
- * cache in memory only; logins still work (I10), and the reason is logged
+ * cache in memory only; logins still work, and the reason is logged
  * once.
  */
 static bool dir_usable(struct wif_jwks_cache *c) {
@@ -318,7 +318,7 @@ static wif_rc slot_take(struct slot *s, struct wif_jwks_cache_entry *e) {
 }
 
 static bool is_fresh(int64_t fetched_at, int64_t fresh_until, int64_t now) {
-  /* A fetch time in the future means a clock jump or tampering (I12). */
+  /* A fetch time in the future means a clock jump or tampering. */
   return fetched_at > 0 && fetched_at <= now && now < fresh_until;
 }
 
@@ -399,7 +399,7 @@ static wif_rc fetch(struct wif_jwks_cache *c, const struct wif_provider *p,
   wif_error_clear(&perr);
   /* The anchor is read once, checked like the config, and handed to the
    * transport as bytes: a caller-owned CA file would let its owner mint
-   * tokens (N8). */
+   * tokens. */
   if (p->ca_file != NULL &&
       (rc = wif_file_read_trusted(p->ca_file, c->owner, WIF_CA_FILE_MAX, &ca,
                                   &ca_len, err)) != WIF_OK)
@@ -474,7 +474,7 @@ static void store(struct wif_jwks_cache *c, const struct wif_provider *p,
 /*
  * Fetches, stores and makes the result current. The fetch time is
  * recorded in the lock file first, so a failure starts the refresh
- * interval too (J10).
+ * interval too.
  */
 static wif_rc fetch_now(struct wif_jwks_cache *c, const struct wif_provider *p,
                         struct slot *s, const char *path, int lock_fd,
@@ -644,7 +644,7 @@ static wif_rc update_here(struct wif_jwks_cache *c,
   if (s->last_attempt > attempt)
     attempt = s->last_attempt;
   /* Any fetch in the last minute, failed or not, stands in for this one
-   * when there are keys to serve meanwhile (J10); a time in the future is
+   * when there are keys to serve meanwhile; a time in the future is
    * a clock jump and is ignored. */
   cooling =
       attempt > 0 && attempt <= now && now - attempt < WIF_JWKS_REFRESH_MIN &&
@@ -830,8 +830,8 @@ wif_rc wif_jwks_cache_loader(void *cache, const struct wif_provider *p,
   }
   if (p->ca_file != NULL && (rc = check_ca_file(c, p, err)) != WIF_OK)
     return rc;
-  /* A cache directory that is missing or full only costs fetches (I10);
-   * one that someone else could write is a configuration fault (N8). */
+  /* A cache directory that is missing or full only costs fetches;
+   * one that someone else could write is a configuration fault. */
   if (c->dir != NULL && !dir_usable(c) &&
       c->dir_err.rc == WIF_E_CONFIG_INSECURE)
     return wif_error_set(err, WIF_E_CONFIG_INSECURE, "cache_dir %s",

@@ -47,11 +47,9 @@
  *     checks, itself or any directory above it, is WIF_E_CONFIG_INSECURE
  *     for every provider that fetches.
  */
-#define WIF_JWKS_FRESH_MIN 300
-#define WIF_JWKS_FRESH_MAX 86400
-#define WIF_JWKS_FRESH_DEFAULT 3600
+/* WIF_JWKS_FRESH_MIN, _MAX, _DEFAULT and WIF_JWKS_STALE_MAX: jwks_store.h,
+ * whose decoder checks them. */
 #define WIF_JWKS_REFRESH_MIN 60
-#define WIF_JWKS_STALE_MAX 86400
 #define WIF_JWKS_LOCK_WAIT_EXTRA_MS 2000 /* beyond http_timeout */
 #define WIF_CA_FILE_MAX (1024 * 1024)    /* a provider's ca_file */
 #define WIF_JWKS_RETRY_EMPTY 10 /* s between failed fetches with no keys */
@@ -164,7 +162,7 @@ wif_rc wif_jwks_cache_export(struct wif_jwks_cache *c,
 
 /*
  * Freshness in seconds from a response's Cache-Control header lines:
- * the smallest max-age found in any of them (duplicated headers, J14),
+ * the smallest max-age found in any of them (duplicated headers),
  * clamped to WIF_JWKS_FRESH_MIN..WIF_JWKS_FRESH_MAX; no-store and
  * no-cache count as max-age=0; WIF_JWKS_FRESH_DEFAULT when no usable
  * max-age is present. Non-numeric, negative or overflowing values are

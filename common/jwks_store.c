@@ -16,9 +16,9 @@
 
 #include "clock.h"
 #include "discovery.h"
+#include "dynbuf.h"
 #include "file.h"
 #include "json.h"
-#include "jwks_cache.h"
 #include "log.h"
 
 #define STORE_VERSION 1
@@ -97,105 +97,68 @@ out:
   return rc;
 }
 
-/* A growing buffer that remembers an allocation failure. */
-struct buf {
-  char *p;
-  size_t len;
-  size_t cap;
-  bool failed;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n) {
-  if (b->failed)
-    return;
-  if (n >= b->cap - b->len) {
-    size_t ncap = b->cap ? b->cap : 1024;
-    char *np;
-
-    while (ncap - b->len <= n) {
-      if (ncap > SIZE_MAX / 2) {
-        b->failed = true;
-        return;
-      }
-      ncap *= 2;
-    }
-    if ((np = realloc(b->p, ncap)) == NULL) {
-      b->failed = true;
-      return;
-    }
-    b->p = np;
-    b->cap = ncap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s) {
-  buf_add(b, s, strlen(s));
-}
-
-/* A JSON string literal; bytes >= 0x80 are copied (valid UTF-8 in). */
-static void buf_json(struct buf *b, const char *s, size_t n) {
+/*
+ * A JSON string literal. wif_jwks_parse accepted the text, so the only
+ * control characters in it are JSON whitespace; those take the two-byte
+ * escapes, so that no byte grows past two (WIF_JWKS_STORE_FILE_MAX).
+ * Bytes >= 0x80 are copied (valid UTF-8 in).
+ */
+static void add_json_string(struct wif_dynbuf *b, const char *s, size_t n) {
   size_t run = 0;
 
-  buf_add(b, "\"", 1);
+  (void)wif_dynbuf_add(b, "\"", 1);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    char esc[8];
 
     if (c >= 0x20 && c != '"' && c != '\\') {
       run++;
       continue;
     }
-    buf_add(b, s + i - run, run);
+    (void)wif_dynbuf_add(b, s + i - run, run);
     run = 0;
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      buf_add(b, esc, 2);
-    } else {
-      (void)snprintf(esc, sizeof(esc), "\\u%04x", c);
-      buf_add(b, esc, 6);
-    }
+    if (c == '"' || c == '\\')
+      (void)wif_dynbuf_addf(b, "\\%c", c);
+    else if (c == '\n')
+      (void)wif_dynbuf_add(b, "\\n", 2);
+    else if (c == '\r')
+      (void)wif_dynbuf_add(b, "\\r", 2);
+    else if (c == '\t')
+      (void)wif_dynbuf_add(b, "\\t", 2);
+    else
+      (void)wif_dynbuf_addf(b, "\\u%04x", c);
   }
-  buf_add(b, s + n - run, run);
-  buf_add(b, "\"", 1);
+  (void)wif_dynbuf_add(b, s + n - run, run);
+  (void)wif_dynbuf_add(b, "\"", 1);
 }
 
 wif_rc wif_jwks_store_encode(const struct wif_provider *p, const char *source,
                              int64_t fetched_at, int64_t fresh_until,
                              const char *jwks, size_t jwks_len, char **out,
                              size_t *out_len, struct wif_error *err) {
-  struct buf b = {NULL, 0, 0, false};
-  char num[32];
+  struct wif_dynbuf b;
+  wif_rc rc;
 
   *out = NULL;
   *out_len = 0;
-  (void)snprintf(num, sizeof(num), "%d", STORE_VERSION);
-  buf_str(&b, "{\"version\":");
-  buf_str(&b, num);
-  buf_str(&b, ",\"issuer\":");
-  buf_json(&b, p->issuer, strlen(p->issuer));
-  buf_str(&b, ",\"jwks_uri\":");
-  buf_json(&b, uri_or_empty(p), strlen(uri_or_empty(p)));
-  buf_str(&b, ",\"source\":");
-  buf_json(&b, source, strlen(source));
-  (void)snprintf(num, sizeof(num), "%" PRId64, fetched_at);
-  buf_str(&b, ",\"fetched_at\":");
-  buf_str(&b, num);
-  (void)snprintf(num, sizeof(num), "%" PRId64, fresh_until);
-  buf_str(&b, ",\"fresh_until\":");
-  buf_str(&b, num);
-  buf_str(&b, ",\"jwks\":");
-  buf_json(&b, jwks, jwks_len);
-  buf_str(&b, "}\n");
-  if (b.failed) {
-    free(b.p);
+  /* The reader's limit: a file it would refuse is never written. */
+  wif_dynbuf_init(&b, WIF_JWKS_STORE_FILE_MAX, false);
+  (void)wif_dynbuf_addf(&b, "{\"version\":%d,\"issuer\":", STORE_VERSION);
+  add_json_string(&b, p->issuer, strlen(p->issuer));
+  (void)wif_dynbuf_add_str(&b, ",\"jwks_uri\":");
+  add_json_string(&b, uri_or_empty(p), strlen(uri_or_empty(p)));
+  (void)wif_dynbuf_add_str(&b, ",\"source\":");
+  add_json_string(&b, source, strlen(source));
+  (void)wif_dynbuf_addf(
+      &b, ",\"fetched_at\":%" PRId64 ",\"fresh_until\":%" PRId64 ",\"jwks\":",
+      fetched_at, fresh_until);
+  add_json_string(&b, jwks, jwks_len);
+  (void)wif_dynbuf_add_str(&b, "}\n");
+  rc = wif_dynbuf_take(&b, out, out_len);
+  if (rc == WIF_E_TOO_LARGE)
+    return wif_error_set(err, rc, "the cache file would pass %zu bytes",
+                         (size_t)WIF_JWKS_STORE_FILE_MAX);
+  if (rc != WIF_OK)
     return wif_error_set(err, WIF_E_NOMEM, "out of memory");
-  }
-  *out = b.p;
-  *out_len = b.len;
   return WIF_OK;
 }
 
@@ -281,7 +244,7 @@ wif_rc wif_jwks_store_decode(const char *text, size_t len,
     wif_error_set(err, rc, "no key set");
     goto out;
   }
-  /* Re-checked on every load under today's key policy (I6); skipped keys
+  /* Re-checked on every load under today's key policy; skipped keys
    * were logged when the set was fetched. */
   rc = wif_jwks_parse(s, slen, NULL, &e.keys, &perr);
   if (rc != WIF_OK) {

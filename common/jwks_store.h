@@ -11,6 +11,14 @@
 #include "error.h"
 #include "jwk.h"
 
+/* Freshness in seconds (the policy is in jwks_cache.h): a response's
+ * max-age is clamped to FRESH_MIN..FRESH_MAX, FRESH_DEFAULT without one,
+ * and a cached set serves up to STALE_MAX past its freshness. */
+#define WIF_JWKS_FRESH_MIN 300
+#define WIF_JWKS_FRESH_MAX 86400
+#define WIF_JWKS_FRESH_DEFAULT 3600
+#define WIF_JWKS_STALE_MAX 86400
+
 /* Largest cache file read: the JWKS text (each byte may be escaped into
  * two) and a few URLs. */
 #define WIF_JWKS_STORE_FILE_MAX (2 * WIF_JWKS_SIZE_MAX + 64 * 1024)
@@ -32,7 +40,7 @@ void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e);
 /*
  * The cache file and lock file of provider p in dir: "<dir>/<h>.json" and
  * "<dir>/<h>.lock", h the hex SHA-256 of the configured issuer and
- * jwks_uri (I7: never anything from a token). Both new (free).
+ * jwks_uri (never anything from a token). Both new (free).
  */
 wif_rc wif_jwks_store_paths(const char *dir, const struct wif_provider *p,
                             char **out_cache, char **out_lock,
@@ -55,7 +63,7 @@ wif_rc wif_jwks_store_encode(const struct wif_provider *p, const char *source,
  * the strict JSON parser, version 1, issuer and jwks_uri equal to p's,
  * source an https URL, integers with fetched_at + WIF_JWKS_FRESH_MIN <=
  * fresh_until <= fetched_at + WIF_JWKS_FRESH_MAX, and the key set through
- * wif_jwks_parse (I6). Failures give WIF_E_MALFORMED (or what
+ * wif_jwks_parse. Failures give WIF_E_MALFORMED (or what
  * wif_jwks_parse said, or WIF_E_NOMEM). *out is cleared first; on success
  * path stays NULL.
  */
@@ -80,7 +88,7 @@ wif_rc wif_jwks_store_read(const char *path, uid_t owner,
  * the checked cache directory dirfd, and takes an exclusive
  * flock, polling until wait_ms have passed. The file must be a regular
  * file owned by owner; opened O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC (a FIFO
- * never blocks, the descriptor never reaches a child; I4, M3). *out_fd is
+ * never blocks, the descriptor never reaches a child). *out_fd is
  * the locked descriptor on success. WIF_E_UNAVAILABLE when the wait timed
  * out; WIF_E_SYSTEM or WIF_E_CONFIG_INSECURE when the file is unusable.
  */
@@ -96,7 +104,7 @@ void wif_jwks_store_unlock(int *fd);
 bool wif_jwks_store_attempt_get(int fd, int64_t *out, char *why,
                                 size_t why_size);
 
-/* Records that a fetch starts at t (before the request, J10), or, with a
+/* Records that a fetch starts at t (before the request), or, with a
  * failure message, that the one started at t failed and why. */
 wif_rc wif_jwks_store_attempt_set(int fd, int64_t t, const char *failure,
                                   struct wif_error *err);

@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "b64url.h"
 #include "text.h"
+#include "wipe.h"
 
 /* The struct and every buffer it points to live in one allocation of
  * `size` bytes, wiped as a whole on free. */
@@ -224,6 +223,5 @@ void wif_jwt_free(struct wif_jwt *jwt) {
   /* jwt is always the first member of its block. */
   block = (struct jwt_block *)(void *)jwt;
   wif_json_free(jwt->header);
-  OPENSSL_cleanse(block, block->size);
-  free(block);
+  wif_wipe_free(block, block->size);
 }

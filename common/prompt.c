@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "jwt.h"
+#include "wipe.h"
 
 #define PROMPT_PART_HEAD "Workload identity token (part "
 #define PROMPT_PART_TAIL "): "
@@ -59,10 +58,7 @@ void wif_prompt_reader_prompt(const struct wif_prompt_reader *r, char *buf,
 }
 
 void wif_prompt_reader_clear(struct wif_prompt_reader *r) {
-  if (r->buf != NULL) {
-    OPENSSL_cleanse(r->buf, r->size);
-    free(r->buf);
-  }
+  wif_wipe_free(r->buf, r->size);
   memset(r, 0, sizeof(*r));
 }
 

@@ -16,11 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "clock.h"
 #include "file.h"
 #include "log.h"
+#include "wipe.h"
 
 /* Our descriptors are moved above this before the fork, so the child's
  * dup2() onto 0-4 can never overwrite one it still needs. */
@@ -319,10 +318,7 @@ static void kill_and_reap(pid_t pid) {
 
 /* A failure keeps err_line (it often says why) but no partial output. */
 static void drop_output(struct wif_subprocess_result *r) {
-  if (r->out != NULL) {
-    OPENSSL_cleanse(r->out, r->out_len);
-    free(r->out);
-  }
+  wif_wipe_free(r->out, r->out_len);
   r->out = NULL;
   r->out_len = 0;
 }

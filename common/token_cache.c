@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "file.h"
 #include "jwt.h"
+#include "wipe.h"
 
 #define CACHE_MAGIC "wif-token-cache-v1 "
 #define CACHE_FILE_MAX (WIF_TOKEN_MAX + 64)
@@ -203,10 +203,7 @@ wif_rc wif_token_cache_get(const char *dir, const char *key, int64_t now,
   *out_exp = exp;
   rc = WIF_OK;
 out:
-  if (buf != NULL) {
-    OPENSSL_cleanse(buf, CACHE_FILE_MAX);
-    free(buf);
-  }
+  wif_wipe_free(buf, CACHE_FILE_MAX);
   if (dfd >= 0)
     (void)close(dfd);
   return rc;
@@ -243,10 +240,7 @@ wif_rc wif_token_cache_put(const char *dir, const char *key, const char *token,
   }
   rc = wif_file_write_atomic(path, data, (size_t)n, 0600, err);
 out:
-  if (data != NULL) {
-    OPENSSL_cleanse(data, strlen(data));
-    free(data);
-  }
+  wif_wipe_free_str(data);
   free(path);
   if (dfd >= 0)
     (void)close(dfd);

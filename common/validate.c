@@ -9,7 +9,7 @@
 #include "verify.h"
 
 /* Without a kid, a token is tried against at most this many keys, so a
- * large set cannot multiply the cost of one bad token (B13, M7). */
+ * large set cannot multiply the cost of one bad token. */
 #define KIDLESS_TRIES_MAX 8
 
 struct wif_validator {
@@ -128,7 +128,7 @@ static void issuer_core(const char *s, size_t len, const char **out,
 }
 
 /* A configured provider whose issuer differs from iss only by a trailing
- * slash or the scheme: named in the refusal, never accepted (E9). */
+ * slash or the scheme: named in the refusal, never accepted. */
 static const struct wif_provider *near_issuer(const struct wif_config *cfg,
                                               const char *s, size_t len) {
   const char *a, *b;
@@ -154,7 +154,7 @@ static wif_rc choose_provider(struct wif_validator *v, struct wif_result *r,
   size_t len;
   char shown[128];
 
-  /* Like any other issuer that is not configured (E9). */
+  /* Like any other issuer that is not configured. */
   iss = wif_json_get(r->claims, wif_json_root(r->claims), "iss");
   if (iss == NULL)
     return wif_error_set(err, WIF_E_ISS_MISMATCH, "the token has no iss");
@@ -217,7 +217,7 @@ static wif_rc verify_with_kid(struct wif_validator *v, struct wif_result *r,
                          kid);
   rc = verify_key(jwt, key);
   if (rc == WIF_E_BAD_SIGNATURE && !refreshed && v->loader != NULL) {
-    /* Same kid, new key material (J12): one refresh, one retry. */
+    /* Same kid, new key material: one refresh, one retry. */
     before = keys;
     if (get_keys(v, p, true, &keys, err) == WIF_OK && keys != before) {
       key = wif_jwks_find(keys, jwt->kid, jwt->kid_len);

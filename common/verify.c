@@ -176,7 +176,7 @@ wif_rc wif_verify_signature(struct wif_jwk *key, enum wif_alg alg,
     rc = WIF_E_BAD_SIGNATURE;
   }
   v = *slot;
-  /* Exact length first: nothing reads past a short signature (A8). */
+  /* Exact length first: nothing reads past a short signature. */
   if (sig_len != v->sig_len)
     return WIF_E_BAD_SIGNATURE;
   if (alg == WIF_ALG_EDDSA) {

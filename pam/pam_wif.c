@@ -364,7 +364,7 @@ static int fail_intake(struct intake_failure *why, wif_rc rc, int code,
 }
 
 /* One echo-off prompt. *out is a new string to wipe and free. Any failure
- * of the conversation, including a NULL answer, is PAM_CONV_ERR (H8). */
+ * of the conversation, including a NULL answer, is PAM_CONV_ERR. */
 static int converse(pam_handle_t *pamh, const char *prompt, char **out) {
   const void *item = NULL;
   const struct pam_conv *conv;
@@ -460,7 +460,7 @@ static int first_pass_token(pam_handle_t *pamh, struct token *t,
  * reached through the fetch helper, so no network code and no program of
  * root's runs in this process or with its caller's state. Nothing comes
  * from the environment (whoever runs su controls it). The token is
- * validated like any other (K5).
+ * validated like any other.
  */
 static int source_token(const struct args *a, const struct wif_log *log,
                         struct token *t, struct intake_failure *why) {
@@ -601,7 +601,7 @@ static int hand_over(pam_handle_t *pamh, struct wif_handover *h) {
   return ret;
 }
 
-/* PAM_USER, or a PAM code (G6). Never PAM_CONV_AGAIN or PAM_INCOMPLETE. */
+/* PAM_USER, or a PAM code. Never PAM_CONV_AGAIN or PAM_INCOMPLETE. */
 static int get_account(pam_handle_t *pamh, const char **user) {
   int ret = pam_get_user(pamh, user, NULL);
 

@@ -5,7 +5,6 @@
 
 Needs root (accounts, a PAM service, sshd); exits 77 (skipped) otherwise.
 """
-import argparse
 import os
 import signal
 import subprocess
@@ -13,11 +12,13 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import harness  # noqa: E402
+import testmain  # noqa: E402
 
 ARGS = None
-SKIP = 77
 SHOW = 'printf "%s|%s|%s|%s" "$(id -un)" "$WIF_SUBJECT" "$WIF_PROVIDER" ' \
        '"$WIF_ISSUER"'
 
@@ -266,24 +267,20 @@ class HostIdentityTest(E2E):
         self.assertIn("cannot retrieve authentication info", r.stderr)
 
 
-def main():
+def publish(args):
     global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--wifctl", required=True)
-    ARGS, rest = ap.parse_known_args()
+    ARGS = args
+
+
+def prepare(args, rest):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if os.geteuid() != 0:
-        print("test_e2e: needs root (a PAM service, accounts, sshd); skipped")
-        return SKIP
+        raise testmain.Skip("needs root (a PAM service, accounts, sshd)")
     for tool in (harness.SSHD, "/usr/bin/ssh"):
         if not os.path.exists(tool):
-            print("test_e2e: %s is missing (tests/install_deps.sh installs "
-                  "it)" % tool)
-            return 1
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
+            raise testmain.Broken("%s is missing (tests/install_deps.sh "
+                                  "installs it)" % tool)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    testmain.main(["--module", "--wifctl"], prepare, publish, verbosity=2)

@@ -1,5 +1,4 @@
 /* Fault-injection sweeps over the core's success paths (H1, M6). */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <fcntl.h>

@@ -422,10 +422,19 @@ static void idp_stop(struct world *w) {
  * IDP_LIFETIME seconds should this program die first. */
 static void idp_start(struct world *w) {
   char *port_path = wif_test_path(w->state, "port");
-  char *keys = WIF_TEST_KEYS_DIR;
-  char *argv[] = {WIF_PYTHON,   WIF_TEST_IDP, "--keys", keys,
-                  "--state",    w->state,     "--port", "0",
-                  "--lifetime", IDP_LIFETIME, "--kids", "rs256",
+  char *keys = wif_test_str(WIF_TEST_KEYS_DIR);
+  char *argv[] = {wif_test_str(WIF_PYTHON),
+                  wif_test_str(WIF_TEST_IDP),
+                  wif_test_str("--keys"),
+                  keys,
+                  wif_test_str("--state"),
+                  w->state,
+                  wif_test_str("--port"),
+                  wif_test_str("0"),
+                  wif_test_str("--lifetime"),
+                  wif_test_str(IDP_LIFETIME),
+                  wif_test_str("--kids"),
+                  wif_test_str("rs256"),
                   NULL};
   extern char **environ;
   char *text;

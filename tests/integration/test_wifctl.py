@@ -8,7 +8,6 @@ public keys). Case ids (A4, B3, ...) refer to shared/SECURITY-CASES.md.
 
 Usage: test_wifctl.py --wifctl PATH --keys DIR --tmp DIR [unittest args]
 """
-import argparse
 import base64
 import hashlib
 import hmac
@@ -16,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,9 @@ import unittest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import get_default_algorithms
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../tools"))
+import testmain  # noqa: E402
 
 WIFCTL = None
 KEYS = None
@@ -932,31 +933,20 @@ class DecodeTest(Base):
                               os.path.join(self.tmp, "none")]))
 
 
-def main():
+def publish(args):
     global WIFCTL, KEYS, TMP_PARENT
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--wifctl", required=True)
-    ap.add_argument("--keys", required=True)
-    ap.add_argument("--tmp", required=True)
-    args, rest = ap.parse_known_args()
     WIFCTL = os.path.abspath(args.wifctl)
     KEYS = os.path.abspath(args.keys)
     TMP_PARENT = os.path.abspath(args.tmp)
+
+
+def prepare(args, rest):
     for p in (WIFCTL, os.path.join(KEYS, "jwks.json")):
         if not os.path.exists(p):
-            sys.exit("missing %s" % p)
+            raise testmain.Broken("missing %s" % p)
     # `verify -c` refuses files under group- or world-writable directories.
-    d = TMP_PARENT
-    while True:
-        st = os.stat(d)
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            sys.exit("--tmp %s: %s is writable by group or others; "
-                     "config tests cannot run there" % (TMP_PARENT, d))
-        if d == "/":
-            break
-        d = os.path.dirname(d)
-    unittest.main(argv=[sys.argv[0]] + rest)
+    testmain.check_private_parents(TMP_PARENT)
 
 
 if __name__ == "__main__":
-    main()
+    testmain.main(["--wifctl", "--keys", "--tmp"], prepare, publish)

@@ -1,6 +1,5 @@
 /* The decision end to end with real files, keys and signatures: G1-G7,
  * H3-H6 at core level, C11 and M4/M5 for the decision's log line. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <fcntl.h>

@@ -25,12 +25,12 @@ static struct wif_provider provider(void) {
   struct wif_provider p;
 
   memset(&p, 0, sizeof(p));
-  p.name = "azure-prod";
-  p.issuer = ISSUER;
+  p.name = wif_test_str("azure-prod");
+  p.issuer = wif_test_str(ISSUER);
   p.audiences = audiences;
   p.n_audiences = 2;
-  p.user_claim = "sub";
-  p.groups_claim = "groups";
+  p.user_claim = wif_test_str("sub");
+  p.groups_claim = wif_test_str("groups");
   return p;
 }
 
@@ -543,8 +543,8 @@ static void test_e21_other_provider(void **state) {
   struct wif_error err;
 
   (void)state;
-  b.name = "gcp";
-  b.issuer = "https://accounts.google.com";
+  b.name = wif_test_str("gcp");
+  b.issuer = wif_test_str("https://accounts.google.com");
   assert_int_equal(
       run_p(&b, SKEW, &err, "{" BASE ",\"exp\":%" PRId64 "}", EXP_OK),
       WIF_E_ISS_MISMATCH);
@@ -703,31 +703,31 @@ static void test_user_claim_pointer(void **state) {
 
   (void)state;
   doc = parse(json);
-  p.user_claim = "/a/b";
+  p.user_claim = wif_test_str("/a/b");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err), WIF_OK);
   assert_string_equal(id.subject, "nested");
   wif_identity_clear(&id);
-  p.user_claim = "/a~1b/c~0d";
+  p.user_claim = wif_test_str("/a~1b/c~0d");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err), WIF_OK);
   assert_string_equal(id.subject, "escaped");
   wif_identity_clear(&id);
-  p.user_claim = "/arr/1";
+  p.user_claim = wif_test_str("/arr/1");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err), WIF_OK);
   assert_string_equal(id.subject, "one");
   wif_identity_clear(&id);
-  p.user_claim = "email";
+  p.user_claim = wif_test_str("email");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err), WIF_OK);
   assert_string_equal(id.subject, "e@x");
   wif_identity_clear(&id);
   /* Without escapes "a/b" is a path, not the member named "a/b". */
-  p.user_claim = "/a/c";
+  p.user_claim = wif_test_str("/a/c");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err),
                    WIF_E_CLAIM_MISSING);
   expect_msg(&err, "\"/a/c\"");
-  p.user_claim = "/a";
+  p.user_claim = wif_test_str("/a");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err),
                    WIF_E_SUB_INVALID);
-  p.user_claim = "/a~2b";
+  p.user_claim = wif_test_str("/a~2b");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err),
                    WIF_E_CLAIM_MISSING);
   /* A NULL user_claim means the default, sub. */
@@ -846,7 +846,7 @@ static void test_e15_groups_types(void **state) {
   wif_json_free(doc);
 
   /* groups_claim as a pointer. */
-  p.groups_claim = "/realm_access/roles";
+  p.groups_claim = wif_test_str("/realm_access/roles");
   doc = parse("{" BASE ",\"exp\":9999999999,\"groups\":5,"
               "\"realm_access\":{\"roles\":[\"r1\"]}}");
   assert_int_equal(wif_claims_check(doc, &p, SKEW, NOW, &id, &err), WIF_OK);
@@ -878,7 +878,7 @@ static void test_e16_duplicates_rejected(void **state) {
 /* E19: unknown claims are ignored; lookups are exact. */
 static void test_e19_unknown_claims(void **state) {
   struct wif_provider p = provider();
-  struct wif_require req[] = {{"constructor", "*"}};
+  struct wif_require req[] = {{wif_test_str("constructor"), wif_test_str("*")}};
   struct wif_error err;
   const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"__proto__\":{\"sub\":"
                   "\"root\"},\"toString\":1,\"x-private\":[1,2]}";
@@ -898,7 +898,9 @@ static void test_e19_unknown_claims(void **state) {
 /* require lines: fnmatch with no flags against a string claim. */
 static void test_require_globs(void **state) {
   struct wif_provider p = provider();
-  struct wif_require req[2] = {{"tid", "abc-*"}, {"/ext/env", "prod"}};
+  struct wif_require req[2] = {
+      {wif_test_str("tid"), wif_test_str("abc-*")},
+      {wif_test_str("/ext/env"), wif_test_str("prod")}};
   struct wif_error err;
   const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"tid\":%s,"
                   "\"ext\":{\"env\":\"prod\"},\"empty\":\"\"}";
@@ -911,9 +913,9 @@ static void test_require_globs(void **state) {
   /* '*' never crosses '/' (glob.h); '**' does. */
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""),
                    WIF_E_CLAIM_MISMATCH);
-  req[0].pattern = "abc-**";
+  req[0].pattern = wif_test_str("abc-**");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-x/y\""), WIF_OK);
-  req[0].pattern = "abc-*";
+  req[0].pattern = wif_test_str("abc-*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"xyz-123\""),
                    WIF_E_CLAIM_MISMATCH);
   assert_string_equal(err.msg, "claim \"tid\" value \"xyz-123\" does not "
@@ -937,20 +939,20 @@ static void test_require_globs(void **state) {
                          EXP_OK),
                    WIF_E_CLAIM_MISSING);
   /* The second line is checked too, through a pointer. */
-  req[1].pattern = "staging";
+  req[1].pattern = wif_test_str("staging");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-1\""),
                    WIF_E_CLAIM_MISMATCH);
   expect_msg(&err, "\"/ext/env\" value \"prod\"");
   /* '*' matches the empty string; an exact pattern does not. */
-  req[0].claim = "empty";
-  req[0].pattern = "*";
+  req[0].claim = wif_test_str("empty");
+  req[0].pattern = wif_test_str("*");
   p.n_requires = 1;
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "1"), WIF_OK);
-  req[0].pattern = "?*";
+  req[0].pattern = wif_test_str("?*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "1"), WIF_E_CLAIM_MISMATCH);
   /* Bracket expressions and escapes behave as in the shell. */
-  req[0].claim = "tid";
-  req[0].pattern = "[a-c]bc-\\*";
+  req[0].claim = wif_test_str("tid");
+  req[0].pattern = wif_test_str("[a-c]bc-\\*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-*\""), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"abc-1\""),
                    WIF_E_CLAIM_MISMATCH);
@@ -960,7 +962,7 @@ static void test_require_globs(void **state) {
  * any element, objects and nested values refused, never matched. */
 static void test_typed_values(void **state) {
   struct wif_provider p = provider();
-  struct wif_require req[1] = {{"v", "true"}};
+  struct wif_require req[1] = {{wif_test_str("v"), wif_test_str("true")}};
   struct wif_error err;
   const char *f = "{" BASE ",\"exp\":%" PRId64 ",\"v\":%s}";
 
@@ -973,30 +975,30 @@ static void test_typed_values(void **state) {
   expect_msg(&err, "value \"false\" does not match \"true\"");
   /* The string "true" is the same text: a boolean is not stricter. */
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"true\""), WIF_OK);
-  req[0].pattern = "false";
+  req[0].pattern = wif_test_str("false");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "false"), WIF_OK);
   /* Numbers: the JSON text as written. */
-  req[0].pattern = "314159265358";
+  req[0].pattern = wif_test_str("314159265358");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265359"),
                    WIF_E_CLAIM_MISMATCH);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "3.14159265358e11"),
                    WIF_E_CLAIM_MISMATCH);
-  req[0].pattern = "3141*";
+  req[0].pattern = wif_test_str("3141*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "314159265358"), WIF_OK);
   /* Arrays: any element, of any scalar type. */
-  req[0].pattern = "DB.Read";
+  req[0].pattern = wif_test_str("DB.Read");
   assert_int_equal(
       run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",\"DB.Read\"]"), WIF_OK);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
                    WIF_E_CLAIM_MISMATCH);
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[]"),
                    WIF_E_CLAIM_MISMATCH);
-  req[0].pattern = "7";
+  req[0].pattern = wif_test_str("7");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"DB.Write\",7,true]"),
                    WIF_OK);
   /* Nothing comparable: refused with a reason, even beside a match. */
-  req[0].pattern = "*";
+  req[0].pattern = wif_test_str("*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "{\"a\":\"b\"}"),
                    WIF_E_CLAIM_TYPE);
   expect_msg(&err, "claim \"v\" is an object, which cannot be compared");
@@ -1012,7 +1014,8 @@ static void test_typed_values(void **state) {
 /* Issue 12: a space_delimited claim (scope) is a set of words. */
 static void test_space_delimited(void **state) {
   struct wif_provider p = provider();
-  struct wif_require req[1] = {{"scope", "admin:db"}};
+  struct wif_require req[1] = {
+      {wif_test_str("scope"), wif_test_str("admin:db")}};
   static char scope[] = "scope", scp[] = "/ext/scp";
   char *words[] = {scope, scp};
   struct wif_error err;
@@ -1038,10 +1041,10 @@ static void test_space_delimited(void **state) {
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"\""),
                    WIF_E_CLAIM_MISMATCH);
   /* Globs apply per word, and never across one. */
-  req[0].pattern = "admin:*";
+  req[0].pattern = wif_test_str("admin:*");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
                    WIF_OK);
-  req[0].pattern = "read*x";
+  req[0].pattern = wif_test_str("read*x");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"read admin:x\""),
                    WIF_E_CLAIM_MISMATCH);
   /* Without the list, the whole string counts. */
@@ -1051,11 +1054,11 @@ static void test_space_delimited(void **state) {
   /* A pointer is listed by the same text; arrays are not split. */
   p.space_delimited = words + 1;
   p.n_space_delimited = 1;
-  req[0].claim = "/ext/scp";
-  req[0].pattern = "b";
+  req[0].claim = wif_test_str("/ext/scp");
+  req[0].pattern = wif_test_str("b");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "\"x\""), WIF_OK);
   p.space_delimited = words;
-  req[0].claim = "scope";
+  req[0].claim = wif_test_str("scope");
   assert_int_equal(run_p(&p, SKEW, &err, f, EXP_OK, "[\"a b\"]"),
                    WIF_E_CLAIM_MISMATCH);
 }
@@ -1068,7 +1071,7 @@ static void test_groups_overage(void **state) {
                   "{\"groups\":\"src1\"},\"_claim_sources\":{\"src1\":"
                   "{\"endpoint\":\"https://graph.microsoft.com/v1.0/users/"
                   "x/getMemberObjects\"}}}";
-  struct wif_require req[1] = {{"groups", "g1"}};
+  struct wif_require req[1] = {{wif_test_str("groups"), wif_test_str("g1")}};
 
   (void)state;
   /* User authorization does not need the groups. */
@@ -1089,7 +1092,7 @@ static void test_groups_overage(void **state) {
 /* Checks run in the documented order: the first failure is reported. */
 static void test_check_order(void **state) {
   struct wif_provider p = provider();
-  struct wif_require req[] = {{"tid", "x"}};
+  struct wif_require req[] = {{wif_test_str("tid"), wif_test_str("x")}};
   struct wif_error err;
 
   (void)state;

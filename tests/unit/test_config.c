@@ -1,6 +1,5 @@
 /* Unit tests for config.c: every key, every default, every message, and
  * the data-driven tests/data/config/{valid,invalid} folders. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -1,6 +1,5 @@
 /* Unit tests for file.c: trusted reads (SECURITY-CASES I1-I4, I11) and
  * atomic writes (I5). */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

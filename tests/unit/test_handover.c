@@ -1,6 +1,5 @@
 /* The WIF_* hand-over: encoding, the binding key, tags, records, parsing,
  * and the log file the module appends to. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <errno.h>

@@ -3,7 +3,6 @@
  * Plain http (allow_http, as for metadata services) keeps the server a
  * few lines of C; TLS verification is covered by the keys integration
  * suite against tests/tools/test_idp.py. Case ids: SECURITY-CASES J, M. */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,6 +1,5 @@
 /* pam_wif.map: parsing (data-driven valid/invalid folders), account names,
  * matching (G2, G5, E14, E15), and loading with the file rules (I1). */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <dirent.h>

@@ -1,6 +1,5 @@
 /* The replay store: once per jti, expiry, the cap, corrupt files, locking
  * across processes, file modes. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <errno.h>

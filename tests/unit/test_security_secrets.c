@@ -1,5 +1,4 @@
 /* M4, H10: no token, signature or segment of one in anything logged. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <fcntl.h>

@@ -11,6 +11,13 @@
 
 #include "jwk.h"
 
+/* A string literal where a core struct wants char *: the tests fill
+ * config structs by hand (-Wwrite-strings makes literals const) and never
+ * write or free these strings. */
+static inline char *wif_test_str(const char *s) {
+  return (char *)(uintptr_t)s;
+}
+
 /* Reads a whole file; fails the test when it cannot. Caller frees. */
 char *wif_test_read(const char *path, size_t *len);
 

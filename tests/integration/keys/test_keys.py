@@ -10,7 +10,6 @@ shared/SECURITY-CASES.md.
 
 Usage: test_keys.py --wifctl PATH --keys DIR --idp PATH --tmp DIR [args]
 """
-import argparse
 import glob
 import json
 import os
@@ -24,6 +23,9 @@ import time
 import unittest
 
 import jwt
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../tools"))
+import testmain  # noqa: E402
 
 WIFCTL = KEYS = IDP = TMP_PARENT = None
 AUD = "wif-test-audience"
@@ -556,19 +558,15 @@ class CliTest(KeysCase):
         self.assertFalse(os.path.exists(self.cache))
 
 
-def main():
+def publish(args):
     global WIFCTL, KEYS, IDP, TMP_PARENT
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wifctl", required=True)
-    ap.add_argument("--keys", required=True)
-    ap.add_argument("--idp", required=True)
-    ap.add_argument("--tmp", required=True)
-    args, rest = ap.parse_known_args()
     WIFCTL, KEYS, IDP = args.wifctl, args.keys, args.idp
     TMP_PARENT = args.tmp
+
+
+def prepare(args, rest):
     os.makedirs(TMP_PARENT, exist_ok=True)
-    unittest.main(argv=[sys.argv[0]] + rest)
 
 
 if __name__ == "__main__":
-    main()
+    testmain.main(["--wifctl", "--keys", "--idp", "--tmp"], prepare, publish)

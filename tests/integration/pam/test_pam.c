@@ -1,7 +1,6 @@
 /* PAM transactions through pam_wif.so under pam_wrapper + libpamtest:
  * return codes, stacks (H2), the prompt protocol, first-pass tokens,
  * conversation failures (H8), file rules (I1) and the account phase. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -622,7 +621,6 @@ static void test_accounts_names(void **state) {
 
 /* one_time = yes: a token logs in once; a replay is PAM_AUTH_ERR. */
 static void test_one_time(void **state) {
-  const char *cache = PAM_TEST_ETC "/replay-cache";
   char extra[128];
   char *tok, *bare, *store = NULL, *lock = NULL;
   struct wif_config *cfg = NULL;
@@ -833,7 +831,7 @@ static void test_binding_across_processes(void **state) {
   assert_logged("account outcome=denied reason=UNBOUND");
   /* Only a forged WIF_EXPIRES: still pam_wif's business, and refused. */
   {
-    char *one[] = {"WIF_EXPIRES=9223372036854775807", NULL};
+    char *one[] = {wif_test_str("WIF_EXPIRES=9223372036854775807"), NULL};
 
     assert_int_equal(account_elsewhere(one, &tag_left, NULL), PAM_AUTH_ERR);
     assert_logged("reason=UNBOUND");
@@ -876,8 +874,8 @@ static void test_session_max(void **state) {
                               "\"exp\":%lld,\"iat\":%lld}",
                               (long long)now + 10, (long long)now - 5);
   char *tok = token(ISS_U, "alice", "");
-  char *forged[] = {"WIF_PROVIDER=users", "WIF_EXPIRES=9223372036854775807",
-                    NULL};
+  char *forged[] = {wif_test_str("WIF_PROVIDER=users"),
+                    wif_test_str("WIF_EXPIRES=9223372036854775807"), NULL};
   struct conv c;
   pam_handle_t *ph;
 

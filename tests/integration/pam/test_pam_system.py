@@ -8,7 +8,6 @@ Usage: test_pam_system.py --module SO --wifctl PATH --keys DIR --tmp DIR
        [unittest args]. Exit 77 (skipped) when PamtesterTest is asked for
 without root.
 """
-import argparse
 import ctypes
 import json
 import os
@@ -20,6 +19,9 @@ import time
 import unittest
 
 import jwt
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../tools"))
+import testmain  # noqa: E402
 
 MODULE = WIFCTL = KEYS = TMP_PARENT = None
 ISS_U = "https://issuer.example/users"
@@ -296,24 +298,19 @@ class PamtesterTest(unittest.TestCase):
         self.assertIn("Error in service module", r.stdout + r.stderr)
 
 
-def main():
+def publish(args):
     global MODULE, WIFCTL, KEYS, TMP_PARENT
-    p = argparse.ArgumentParser()
-    p.add_argument("--module", required=True)
-    p.add_argument("--wifctl", required=True)
-    p.add_argument("--keys", required=True)
-    p.add_argument("--tmp", required=True)
-    args, rest = p.parse_known_args()
     MODULE, WIFCTL, KEYS = args.module, args.wifctl, args.keys
     TMP_PARENT = args.tmp
+
+
+def prepare(args, rest):
     if "PamtesterTest" in rest and os.geteuid() != 0:
-        print("PamtesterTest needs root: skipped")
-        sys.exit(77)
+        raise testmain.Skip("PamtesterTest needs root")
     if "PamtesterTest" in rest and shutil.which("pamtester") is None:
-        print("pamtester is not installed")
-        sys.exit(1)
-    unittest.main(argv=[sys.argv[0]] + rest)
+        raise testmain.Broken("pamtester is not installed")
 
 
 if __name__ == "__main__":
-    main()
+    testmain.main(["--module", "--wifctl", "--keys", "--tmp"], prepare,
+                  publish)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""H7: a stack whose pam_wif.so, or a library it needs, cannot be loaded
+"""A stack whose pam_wif.so, or a library it needs, cannot be loaded
 fails closed with the shipped samples' control flags.
 
 libpam does not refuse a stack with a module it cannot load: it logs the
@@ -19,9 +19,9 @@ is why the samples never do that. The pam-auth-update profile
 (`[success=end default=ignore]` ahead of pam_unix) falls through to the
 password when the module is missing: no weaker than without pam_wif.
 
-Usage: test_h7.py --module SO --module-dep SO --deps DIR --samples DIR
+Usage: test_missing_module.py --module SO --module-dep SO --deps DIR --samples DIR
        --keys DIR --tmp DIR [unittest args]. Exit 77 (skipped) without
-root. WIF_H7_PRELOAD (sanitizer builds) is preloaded into pamtester.
+root. WIF_MISSING_PRELOAD (sanitizer builds) is preloaded into pamtester.
 """
 import argparse
 import glob
@@ -133,8 +133,8 @@ class MissingModuleTest(unittest.TestCase):
                   libpath=None):
         name = self.service(text)
         env = dict(os.environ)
-        if os.environ.get("WIF_H7_PRELOAD"):
-            env["LD_PRELOAD"] = os.environ["WIF_H7_PRELOAD"]
+        if os.environ.get("WIF_MISSING_PRELOAD"):
+            env["LD_PRELOAD"] = os.environ["WIF_MISSING_PRELOAD"]
         if libpath:
             env["LD_LIBRARY_PATH"] = libpath
         cmd = ["pamtester", name, user] + list(ops)
