@@ -832,8 +832,8 @@ static void test_dropin_invalid(void **state) {
         (at = strstr(text, "DROPIN")) == NULL || at > nl)
       fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
     snprintf(want, sizeof(want), "%.*s%s%.*s",
-             (int)(at - text - (sizeof(tag) - 1)), text + sizeof(tag) - 1, as,
-             (int)(nl - at - 6), at + 6);
+             (int)((size_t)(at - text) - (sizeof(tag) - 1)),
+             text + sizeof(tag) - 1, as, (int)(nl - at - 6), at + 6);
     write_dropin("50-case.conf", text, 0644);
     if (wif_config_load(main_conf, getuid(), &cfg, &err) !=
         WIF_E_CONFIG_INVALID)

@@ -527,8 +527,8 @@ static void test_dropin(void **state) {
         (at = strstr(text, "DROPIN")) == NULL || at > nl)
       fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
     snprintf(want, sizeof(want), "%.*s%s%.*s",
-             (int)(at - text - (sizeof(tag) - 1)), text + sizeof(tag) - 1, as,
-             (int)(nl - at - 6), at + 6);
+             (int)((size_t)(at - text) - (sizeof(tag) - 1)),
+             text + sizeof(tag) - 1, as, (int)(nl - at - 6), at + 6);
     write_file(as, text, 0644);
     if (wif_map_load(path, getuid(), cfg, &map, &err) != WIF_E_CONFIG_INVALID)
       fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,

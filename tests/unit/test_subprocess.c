@@ -1,5 +1,4 @@
 /* subprocess.c: the clean start, what comes back, and the limits. */
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <errno.h>
