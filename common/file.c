@@ -311,7 +311,7 @@ wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
   struct stat st;
   char **names = NULL;
   size_t n = 0;
-  size_t slen = suffix != NULL ? strlen(suffix) : 0;
+  size_t slen = strlen(suffix);
 
   *out = NULL;
   *out_n = 0;

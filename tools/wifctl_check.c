@@ -313,7 +313,7 @@ struct check_opts {
   const char *pam_dir;
   bool json;
   bool quiet;
-  bool system;       /* run the sshd and PAM checks */
+  bool sshd_and_pam; /* run the sshd and PAM checks */
   bool system_asked; /* an option about them was given */
   bool no_system;
   char *map_used; /* the map file checked (owned) */
@@ -388,7 +388,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o) {
   }
   /* A candidate file is linted on its own unless the path is asked for:
    * this host's sshd and PAM may not be what the candidate is for. */
-  o->system = !o->no_system && (!config_given || o->system_asked);
+  o->sshd_and_pam = !o->no_system && (!config_given || o->system_asked);
   return CLI_EXIT_OK;
 }
 
@@ -468,18 +468,18 @@ int cli_check(int argc, char **argv, bool debug) {
   }
   cli_log_init(&log, debug);
   check_files(&c, &o, &log);
-  if (o.system) {
+  if (o.sshd_and_pam) {
     if (strcmp(o.service, "sshd") == 0)
       check_sshd(&c, SSHD_PATH, o.sshd_config, o.match);
     check_pam(&c, o.pam_dir, o.service);
   }
   ret = exit_code(&c);
   if (c.findings != NULL) {
-    json_t *top =
-        json_pack("{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config", o.config,
-                  "map", o.map_used, "service", o.system ? o.service : NULL,
-                  "errors", (int)c.errors, "warnings", (int)c.warnings,
-                  "status", ret, "findings", c.findings);
+    json_t *top = json_pack("{s:s, s:s?, s:s?, s:i, s:i, s:i, s:O}", "config",
+                            o.config, "map", o.map_used, "service",
+                            o.sshd_and_pam ? o.service : NULL, "errors",
+                            (int)c.errors, "warnings", (int)c.warnings,
+                            "status", ret, "findings", c.findings);
 
     if (top == NULL || json_dumpf(top, stdout, JSON_INDENT(2)) != 0) {
       cli_err("check: cannot write the JSON answer");
