@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "clock.h"
 
 #include "dynbuf.h"
 #include "wipe.h"
@@ -28,6 +31,7 @@
 /* A FIFO or device never blocks the open, and never becomes our tty. */
 #define FILE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 #define TRUSTED_OPEN_FLAGS (FILE_OPEN_FLAGS | O_NOFOLLOW)
+#define LOCK_POLL_MS 5
 
 static void close_fd(int *fd) {
   if (*fd >= 0)
@@ -629,4 +633,65 @@ out:
   close_fd(&dfd);
   free(dir);
   return rc;
+}
+
+wif_rc wif_file_lock_at(int dirfd, const char *dir, const char *name,
+                        uid_t owner, long wait_ms, int *out_fd,
+                        struct wif_error *err) {
+  wif_rc rc = WIF_E_INTERNAL;
+  int64_t deadline = wif_clock_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+  struct stat st;
+  int fd;
+
+  *out_fd = -1;
+  fd = openat(dirfd, name, O_RDWR | O_CREAT | TRUSTED_OPEN_FLAGS, 0600);
+  if (fd < 0)
+    return wif_error_set(err, errno_rc(errno), "%s/%s: cannot open: %s", dir,
+                         name, strerror(errno));
+  if (fstat(fd, &st) != 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s/%s: cannot stat: %s", dir,
+                       name, strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != owner || st.st_nlink != 1 ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE,
+                       "%s/%s: must be a regular file of uid %lu, one link, "
+                       "writable by nobody else",
+                       dir, name, (unsigned long)owner);
+    goto out;
+  }
+  /* flock with a timeout means polling: no alarm() inside a PAM host. */
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      break;
+    if (errno == EINTR)
+      continue;
+    if (errno != EWOULDBLOCK) {
+      rc = wif_error_set(err, errno_rc(errno), "%s/%s: cannot lock: %s", dir,
+                         name, strerror(errno));
+      goto out;
+    }
+    if (wif_clock_mono_ms() >= deadline) {
+      rc = wif_error_set(err, WIF_E_UNAVAILABLE,
+                         "%s/%s: still locked by another process after %ld "
+                         "ms",
+                         dir, name, wait_ms);
+      goto out;
+    }
+    wif_clock_sleep_ms(LOCK_POLL_MS);
+  }
+  *out_fd = fd;
+  fd = -1;
+  rc = WIF_OK;
+out:
+  close_fd(&fd);
+  return rc;
+}
+
+void wif_file_unlock(int *fd) {
+  if (fd == NULL || *fd < 0)
+    return;
+  (void)flock(*fd, LOCK_UN);
+  close_fd(fd);
 }

@@ -98,6 +98,24 @@ wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
 
 void wif_file_free_names(char **names, size_t n);
 
+/*
+ * Opens (creating, 0600 whatever the umask) the lock file name in the
+ * checked directory dirfd and takes an exclusive flock, polling until
+ * wait_ms have passed (no alarm() inside a PAM host). The file must be a
+ * regular file of owner with one link, writable by nobody else
+ * (WIF_E_CONFIG_INSECURE); opened O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, so
+ * a FIFO never blocks and the descriptor never reaches a child.
+ * WIF_E_UNAVAILABLE when the wait timed out. dir names the directory in
+ * messages. Release with wif_file_unlock (the kernel releases it when the
+ * process dies).
+ */
+wif_rc wif_file_lock_at(int dirfd, const char *dir, const char *name,
+                        uid_t owner, long wait_ms, int *out_fd,
+                        struct wif_error *err);
+
+/* Releases and closes; *fd becomes -1. A negative *fd does nothing. */
+void wif_file_unlock(int *fd);
+
 /* wif_file_write_atomic_at in the directory part of an absolute path. */
 wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, struct wif_error *err);

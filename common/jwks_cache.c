@@ -623,8 +623,8 @@ static wif_rc update_here(struct wif_jwks_cache *c,
   wif_error_clear(&lerr);
   wif_error_clear(&ferr);
   if (lock != NULL) {
-    rc = wif_jwks_store_lock(c->dir_fd, lock, c->owner, lock_wait_ms(c), &fd,
-                             &lerr);
+    rc = wif_file_lock_at(c->dir_fd, c->dir, strrchr(lock, '/') + 1, c->owner,
+                          lock_wait_ms(c), &fd, &lerr);
     if (rc == WIF_OK) {
       /* Whoever held the lock may have just fetched. */
       wif_jwks_cache_entry_clear(e);
@@ -687,7 +687,7 @@ static wif_rc update_here(struct wif_jwks_cache *c,
   }
   rc = fall_back(c, p, s, e, have, now, ferr.msg, err);
 out:
-  wif_jwks_store_unlock(&fd);
+  wif_file_unlock(&fd);
   return rc;
 }
 
@@ -893,8 +893,8 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
   if ((rc = paths(c, p, &path, &lock, err)) != WIF_OK)
     goto out;
   if (lock != NULL) {
-    rc = wif_jwks_store_lock(c->dir_fd, lock, c->owner, lock_wait_ms(c), &fd,
-                             &lerr);
+    rc = wif_file_lock_at(c->dir_fd, c->dir, strrchr(lock, '/') + 1, c->owner,
+                          lock_wait_ms(c), &fd, &lerr);
     if (rc != WIF_OK) {
       /* Revoking must not be skipped because a login is fetching. */
       wif_log(&c->log, LOG_WARNING, "provider \"%s\": %s", p->name, lerr.msg);
@@ -931,7 +931,7 @@ static wif_rc forced(struct wif_jwks_cache *c, const struct wif_provider *p,
     wif_error_set(err, rc, "provider \"%s\": %s", p->name, ferr.msg);
   }
 out:
-  wif_jwks_store_unlock(&fd);
+  wif_file_unlock(&fd);
   free(path);
   free(lock);
   return rc;

@@ -23,8 +23,7 @@
 
 #define STORE_VERSION 1
 #define HASH_DOMAIN "pam_wif jwks cache v1\n"
-#define LOCK_POLL_NS 10000000L /* 10 ms */
-#define ATTEMPT_MAX 1024       /* the recorded time and the last failure */
+#define ATTEMPT_MAX 1024 /* the recorded time and the last failure */
 #define ATTEMPT_FAILED " failed: "
 
 void wif_jwks_cache_entry_clear(struct wif_jwks_cache_entry *e) {
@@ -305,73 +304,6 @@ wif_rc wif_jwks_store_read(const char *path, uid_t owner,
 out:
   wif_file_free_buffer(text, len);
   return rc;
-}
-
-wif_rc wif_jwks_store_lock(int dirfd, const char *path, uid_t owner,
-                           long wait_ms, int *out_fd, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  int fd = -1;
-  struct stat st;
-  int64_t deadline = wif_clock_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
-  const char *name = strrchr(path, '/');
-
-  *out_fd = -1;
-  fd = openat(dirfd, name != NULL ? name + 1 : path,
-              O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-              0600);
-  if (fd < 0) {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot open: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot stat: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
-      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE,
-                       "%s: not a regular file owned by uid %lu and private",
-                       path, (unsigned long)owner);
-    goto out;
-  }
-  /* flock with a timeout means polling: no alarm() inside a PAM host. */
-  for (;;) {
-    struct timespec pause = {0, LOCK_POLL_NS};
-
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-      break;
-    if (errno == EINTR)
-      continue;
-    if (errno != EWOULDBLOCK) {
-      rc = wif_error_set(err, WIF_E_SYSTEM, "%s: cannot lock: %s", path,
-                         strerror(errno));
-      goto out;
-    }
-    if (wif_clock_mono_ms() >= deadline) {
-      rc = wif_error_set(err, WIF_E_UNAVAILABLE,
-                         "%s: still locked by another process after %ld ms",
-                         path, wait_ms);
-      goto out;
-    }
-    (void)nanosleep(&pause, NULL);
-  }
-  *out_fd = fd;
-  fd = -1;
-  rc = WIF_OK;
-out:
-  if (fd >= 0)
-    (void)close(fd);
-  return rc;
-}
-
-void wif_jwks_store_unlock(int *fd) {
-  if (fd == NULL || *fd < 0)
-    return;
-  (void)flock(*fd, LOCK_UN);
-  (void)close(*fd);
-  *fd = -1;
 }
 
 bool wif_jwks_store_attempt_get(int fd, int64_t *out, char *why,

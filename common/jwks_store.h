@@ -83,21 +83,6 @@ wif_rc wif_jwks_store_read(const char *path, uid_t owner,
                            struct wif_jwks_cache_entry *out,
                            struct wif_error *err);
 
-/*
- * Opens (creating, 0600) the lock file at path, by its last component in
- * the checked cache directory dirfd, and takes an exclusive
- * flock, polling until wait_ms have passed. The file must be a regular
- * file owned by owner; opened O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC (a FIFO
- * never blocks, the descriptor never reaches a child). *out_fd is
- * the locked descriptor on success. WIF_E_UNAVAILABLE when the wait timed
- * out; WIF_E_SYSTEM or WIF_E_CONFIG_INSECURE when the file is unusable.
- */
-wif_rc wif_jwks_store_lock(int dirfd, const char *path, uid_t owner,
-                           long wait_ms, int *out_fd, struct wif_error *err);
-
-/* Releases and closes; *fd becomes -1. A negative *fd does nothing. */
-void wif_jwks_store_unlock(int *fd);
-
 /* When the last fetch started, as recorded in the locked file, and in
  * why (sanitized; "" when it did not fail or is still running) why it
  * failed; false when nothing (or garbage) is recorded. */

@@ -22,7 +22,6 @@ static const unsigned char MAGIC[8] = {'W', 'I', 'F', 'R', 'P', 'L', 0, 1};
 #define NAME_DOMAIN "pam_wif replay store v1\n"
 #define ISSUER_DOMAIN "pam_wif replay issuer v1\n"
 #define KEY_DOMAIN "pam_wif replay jti v1\n"
-#define LOCK_POLL_NS 5000000L /* 5 ms */
 #define OPEN_FLAGS (O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
 
 wif_rc wif_replay_jti(const struct wif_json_doc *claims, const char **out,
@@ -378,47 +377,6 @@ static wif_rc open_dir(const char *dir, uid_t owner, bool create, int *out_fd,
   return wif_file_open_dir_trusted(dir, owner, out_fd, err);
 }
 
-/* flock with a timeout means polling: no alarm() inside a PAM host. */
-static wif_rc lock(int dfd, const char *dir, const char *name, uid_t owner,
-                   int *out_fd, struct wif_error *err) {
-  wif_rc rc = WIF_E_INTERNAL;
-  int64_t deadline = wif_clock_mono_ms() + WIF_REPLAY_LOCK_WAIT_MS;
-  struct stat st;
-  int fd;
-
-  *out_fd = -1;
-  fd = openat(dfd, name, O_RDWR | O_CREAT | OPEN_FLAGS, 0600);
-  if (fd < 0)
-    return sys_error(err, dir, name, "cannot open");
-  if ((rc = check_file(fd, owner, dir, name, &st, err)) != WIF_OK)
-    goto out;
-  for (;;) {
-    struct timespec pause = {0, LOCK_POLL_NS};
-
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-      break;
-    if (errno == EINTR)
-      continue;
-    if (errno != EWOULDBLOCK) {
-      rc = sys_error(err, dir, name, "cannot lock");
-      goto out;
-    }
-    if (wif_clock_mono_ms() >= deadline) {
-      rc = wif_error_set(err, WIF_E_UNAVAILABLE,
-                         "%s/%s: still locked by another process after %d ms",
-                         dir, name, WIF_REPLAY_LOCK_WAIT_MS);
-      goto out;
-    }
-    (void)nanosleep(&pause, NULL);
-  }
-  *out_fd = fd;
-  fd = -1;
-  rc = WIF_OK;
-out:
-  close_fd(&fd);
-  return rc;
-}
-
 /* The store's image; *out NULL and *out_len 0 when there is no file. */
 static wif_rc read_store(int dfd, const char *dir, const char *name,
                          uid_t owner, unsigned char **out, size_t *out_len,
@@ -511,7 +469,8 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
     rc = WIF_E_SYSTEM;
   if (rc != WIF_OK)
     goto out;
-  if ((rc = lock(dfd, dir, lname, owner, &lfd, err)) != WIF_OK)
+  if ((rc = wif_file_lock_at(dfd, dir, lname, owner, WIF_REPLAY_LOCK_WAIT_MS,
+                             &lfd, err)) != WIF_OK)
     goto out;
   if ((rc = read_store(dfd, dir, name, owner, &img, &len, err)) != WIF_OK)
     goto out;
@@ -543,9 +502,7 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
    * write fsyncs the file and the directory. */
   rc = wif_file_write_atomic_at(dfd, dir, name, next, next_len, 0600, err);
 out:
-  if (lfd >= 0)
-    (void)flock(lfd, LOCK_UN);
-  close_fd(&lfd);
+  wif_file_unlock(&lfd);
   close_fd(&dfd);
   free(img);
   free(next);
@@ -578,7 +535,8 @@ wif_rc wif_replay_count(const char *dir, uid_t owner,
     goto out;
   }
   if (rc != WIF_OK ||
-      (rc = lock(dfd, dir, lname, owner, &lfd, err)) != WIF_OK ||
+      (rc = wif_file_lock_at(dfd, dir, lname, owner, WIF_REPLAY_LOCK_WAIT_MS,
+                             &lfd, err)) != WIF_OK ||
       (rc = read_store(dfd, dir, name, owner, &img, &len, err)) != WIF_OK ||
       img == NULL)
     goto out;
@@ -591,9 +549,7 @@ wif_rc wif_replay_count(const char *dir, uid_t owner,
     if (live(entry(img, i), now))
       (*out_live)++;
 out:
-  if (lfd >= 0)
-    (void)flock(lfd, LOCK_UN);
-  close_fd(&lfd);
+  wif_file_unlock(&lfd);
   close_fd(&dfd);
   free(img);
   return rc;

@@ -343,35 +343,41 @@ static void test_lock(void **state) {
   int fd = -1, fd2 = -1;
   struct stat st;
 
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid(), 0, &fd, &err),
-                   WIF_OK);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "c.lock", getuid(), 0, &fd, &err),
+      WIF_OK);
   assert_true(fd >= 0);
   assert_int_equal(fstat(fd, &st), 0);
   assert_int_equal(st.st_mode & 07777, 0600);
   assert_true((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
   /* Held: a second open file description waits, then gives up. */
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid(), 50, &fd2, &err),
-                   WIF_E_UNAVAILABLE);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "c.lock", getuid(), 50, &fd2, &err),
+      WIF_E_UNAVAILABLE);
   assert_int_equal(fd2, -1);
   assert_non_null(strstr(err.msg, "still locked"));
-  wif_jwks_store_unlock(&fd);
+  wif_file_unlock(&fd);
   assert_int_equal(fd, -1);
-  wif_jwks_store_unlock(&fd); /* again: nothing */
-  wif_jwks_store_unlock(NULL);
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid(), 0, &fd2, &err),
-                   WIF_OK);
-  wif_jwks_store_unlock(&fd2);
+  wif_file_unlock(&fd); /* again: nothing */
+  wif_file_unlock(NULL);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "c.lock", getuid(), 0, &fd2, &err),
+      WIF_OK);
+  wif_file_unlock(&fd2);
   /* Writable by others, owned by someone else, or a symlink: refused. */
   assert_int_equal(chmod(path, 0620), 0);
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid(), 0, &fd, &err),
-                   WIF_E_CONFIG_INSECURE);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "c.lock", getuid(), 0, &fd, &err),
+      WIF_E_CONFIG_INSECURE);
   assert_int_equal(fd, -1);
   assert_int_equal(chmod(path, 0600), 0);
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid() + 1, 0, &fd, &err),
-                   WIF_E_CONFIG_INSECURE);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "c.lock", getuid() + 1, 0, &fd, &err),
+      WIF_E_CONFIG_INSECURE);
   assert_int_equal(symlink(path, link), 0);
-  assert_int_equal(wif_jwks_store_lock(dirfd, link, getuid(), 0, &fd, &err),
-                   WIF_E_SYSTEM);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "l.lock", getuid(), 0, &fd, &err),
+      WIF_E_SYSTEM);
   assert_int_equal(fd, -1);
   (void)close(dirfd);
   free(link);
@@ -398,8 +404,9 @@ static void test_attempts(void **state) {
       "+12\n",
   };
 
-  assert_int_equal(wif_jwks_store_lock(dirfd, path, getuid(), 0, &fd, &err),
-                   WIF_OK);
+  assert_int_equal(
+      wif_file_lock_at(dirfd, f->dir, "a.lock", getuid(), 0, &fd, &err),
+      WIF_OK);
   /* A new lock file records nothing. */
   assert_false(wif_jwks_store_attempt_get(fd, &t, why, sizeof(why)));
   assert_int_equal(t, 0);
@@ -447,7 +454,7 @@ static void test_attempts(void **state) {
       fail_msg("\"%s\" was read as a record", garbage[i]);
     assert_int_equal(t, 0);
   }
-  wif_jwks_store_unlock(&fd);
+  wif_file_unlock(&fd);
   (void)close(dirfd);
   free(path);
 }
