@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWS signature algorithms pam_wif implements, and their names. */
 #ifndef WIF_ALG_H
 #define WIF_ALG_H

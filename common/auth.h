@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one decision: configuration + account + token -> verdict. */
 #ifndef WIF_AUTH_H
 #define WIF_AUTH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64url: table driven, no padding, canonical trailing bits. */
 #include "b64url.h"
 

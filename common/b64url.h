@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64url (RFC 4648 section 5) without padding. */
 #ifndef WIF_B64URL_H
 #define WIF_B64URL_H

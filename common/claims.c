@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registered and configured claim checks for one provider. */
 #include "claims.h"
 

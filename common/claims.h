@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Registered and configured claim checks for one provider. */
 #ifndef WIF_CLAIMS_H
 #define WIF_CLAIMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The monotonic clock every deadline and cooldown is measured on. */
 #include "clock.h"
 

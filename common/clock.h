@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The monotonic clock every deadline and cooldown is measured on. */
 #ifndef WIF_CLOCK_H
 #define WIF_CLOCK_H

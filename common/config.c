@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.conf: the global settings and the trusted providers. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.conf: the global settings and the trusted providers. */
 #ifndef WIF_CONFIG_H
 #define WIF_CONFIG_H

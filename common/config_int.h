@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by config.c (keys and values) and config_parse.c (the file). */
 #ifndef WIF_CONFIG_INT_H
 #define WIF_CONFIG_INT_H

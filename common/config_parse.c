@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.conf syntax: sections, key = value lines, comments, and the
  * checked read of the file. What keys mean is config.c's. */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OpenID Connect discovery: builds the URL and checks the document. */
 #include "discovery.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OpenID Connect discovery: where an issuer publishes its keys. */
 #ifndef WIF_DISCOVERY_H
 #define WIF_DISCOVERY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Drop-in files: pam_wif.d/NAME.conf and NAME.map beside the main files,
  * read after them, for the configuration and the map alike. */
 #ifndef WIF_DROPIN_H

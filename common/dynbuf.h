@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A growable byte buffer with a hard size cap (in the spirit of curl's
  * dynbuf, docs/internals/DYNBUF.md). */
 #ifndef WIF_DYNBUF_H

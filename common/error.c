@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Result code names and descriptions; error detail formatting. */
 #include "error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Result codes of the core, their stable reason names and error details. */
 #ifndef WIF_ERROR_H
 #define WIF_ERROR_H

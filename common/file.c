@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checked reads of root-owned files, and atomic writes. */
 #include "file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checked reads of root-owned files, and atomic writes. */
 #ifndef WIF_FILE_H
 #define WIF_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The glob language of `require` lines: path-aware, byte-wise, no locale. */
 #include "glob.h"
 

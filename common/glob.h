@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The glob language of `require` lines: path-aware, byte-wise, no locale. */
 #ifndef WIF_GLOB_H
 #define WIF_GLOB_H

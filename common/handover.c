@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The WIF_* hand-over between PAM phases: encoding, binding, parsing. */
 #include "handover.h"
 

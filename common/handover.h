@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The hand-over from the auth phase to the account and session phases:
  * the WIF_* PAM environment, its binding, and its parser. */
 #ifndef WIF_HANDOVER_H

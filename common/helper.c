@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fetch helper (pam_wif-helper): how it is started, what it answers. */
 #include "helper.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl transport: the only code that talks to the network. */
 #include "http.h"
 

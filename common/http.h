@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTPS transport (libcurl): the only code that talks to the network.
  * wif_http_perform lives on the network side (pam_wif-helper and
  * wifctl); the PAM module links only the response helpers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP responses: header look-up and clearing (no network code). */
 #include "http.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A strict, read-only JSON parser for untrusted input (see json.h). */
 #include "json.h"
 

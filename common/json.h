@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A strict, read-only JSON parser (RFC 8259) built for untrusted input. */
 #ifndef WIF_JSON_H
 #define WIF_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWK and JWKS to OpenSSL keys, with the key policy applied to each key. */
 #include "jwk.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWK and JWKS to OpenSSL keys, under pam_wif's key policy. */
 #ifndef WIF_JWK_H
 #define WIF_JWK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Provider keys: discovery, fetch, the shared disk cache, refresh, revoke. */
 #ifndef WIF_JWKS_CACHE_H
 #define WIF_JWKS_CACHE_H

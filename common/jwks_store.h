@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JWKS cache on disk: file names, the file format, the lock file. */
 #ifndef WIF_JWKS_STORE_H
 #define WIF_JWKS_STORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compact JWS: size cap, split, header policy and claims decoding. */
 #include "jwt.h"
 

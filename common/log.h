@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The injected log sink: syslog in the module, stderr in the CLI. */
 #ifndef WIF_LOG_H
 #define WIF_LOG_H

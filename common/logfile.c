@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Appending decision lines to a trusted log file. */
 #include "logfile.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The module's own log file (log_file=), for hosts without /dev/log. */
 #ifndef WIF_LOGFILE_H
 #define WIF_LOGFILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.map: parsing (with file:line errors) kept apart from matching. */
 #include "map.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.map: which identities and groups may use which local accounts. */
 #ifndef WIF_MAP_H
 #define WIF_MAP_H

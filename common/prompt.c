@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The prompt protocol for long tokens: assembling and splitting parts. */
 #include "prompt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The prompt protocol for long tokens (DESIGN.md): both of its sides. */
 #ifndef WIF_PROMPT_H
 #define WIF_PROMPT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The replay store: one-time tokens (`one_time = yes`) already accepted. */
 #ifndef WIF_REPLAY_H
 #define WIF_REPLAY_H

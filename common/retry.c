@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Back-off schedules for the token sources, with jitter and a time budget. */
 #include "retry.h"
 

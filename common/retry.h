@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Retry schedules: exponential back-off with jitter on an injectable clock. */
 #ifndef WIF_RETRY_H
 #define WIF_RETRY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token sources: option parsing and the helpers they share (no network). */
 #include "source.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token sources: how a workload obtains its own token (DESIGN.md). */
 #ifndef WIF_SOURCE_H
 #define WIF_SOURCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Azure managed identity tokens: IMDS (SECURITY-CASES K1-K3) and the local
  * identity endpoint of App Service, Functions and Container Apps. */
 #include <string.h>

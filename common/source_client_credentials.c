@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OAuth 2.0 client credentials (RFC 6749 4.4) with a client secret, an
  * RFC 7523 client assertion signed by a certificate's key, or a JWT the
  * workload was issued (federated credentials: an AKS service account

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec:COMMAND, the token callback: no shell, clean environment, bounded
  * time and output (SECURITY-CASES L1-L4, L6). */
 #include <errno.h>

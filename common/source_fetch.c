@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token sources: the dispatch, and one HTTP exchange with retries. Part of
  * the network side: linked into pam_wif-helper and wifctl, never into the
  * PAM module. */

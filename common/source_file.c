@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file:PATH and k8s tokens: read afresh on every call, never cached. */
 #include <string.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GCP metadata server identity tokens (SECURITY-CASES K4). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GitHub Actions OIDC tokens: ACTIONS_ID_TOKEN_REQUEST_URL + audience. */
 #include <string.h>
 

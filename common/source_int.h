@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the source_*.c files; private to common/. */
 #ifndef WIF_SOURCE_INT_H
 #define WIF_SOURCE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Running a program from inside someone else's process, with a start
  * state we define rather than the caller's. */
 #include "subprocess.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small text helpers shared by the line-oriented file parsers. */
 #ifndef WIF_TEXT_H
 #define WIF_TEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client token cache in $XDG_RUNTIME_DIR/pam_wif (or /tmp/pam_wif-UID):
  * 0700 directory, 0600 files named by a hash of the request. */
 #include "token_cache.h"

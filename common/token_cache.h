@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The workload-side token cache: one file per request, reused until shortly
  * before the token expires. */
 #ifndef WIF_TOKEN_CACHE_H

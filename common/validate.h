@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The token pipeline: parse, choose the provider, find the key, verify,
  * check claims. Knows nothing of accounts or PAM. */
 #ifndef WIF_VALIDATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWS signature verification with verifiers prepared once per key. */
 #include "verify.h"
 

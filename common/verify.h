@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWS signature verification, one code path per algorithm family. */
 #ifndef WIF_VERIFY_H
 #define WIF_VERIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Freeing memory that may hold a secret. */
 #include "wipe.h"
 

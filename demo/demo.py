@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The pam_wif demo: workloads log in to a real sshd with nothing but a token.
 
 Run through demo/run.sh, which builds pam_wif first. Everything it starts

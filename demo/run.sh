@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The pam_wif demo on a fresh Debian 12 machine, as root: installs the few
 # packages it needs (the build, Python for a local identity provider, sshd),
 # builds, starts a local identity provider and a loopback sshd, shows a

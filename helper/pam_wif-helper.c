@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif-helper: the network side of pam_wif. The PAM module (and wifctl
  * run as root) start it when keys must be fetched or a host-identity token
  * comes from a metadata service or an exec: program; it answers on stdout

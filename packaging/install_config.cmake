@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installs the pam_wif.conf and pam_wif.map templates (packaging/config)
 # into WIF_CONFIG_DIR, each only where no file of that name exists: an
 # administrator's configuration is never replaced. Set by the caller:

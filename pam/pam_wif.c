@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.so: arguments, conversation, PAM codes and environment over the
  * core decision (common/auth.h) and hand-over (common/handover.h). */
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs what pam_wif needs to build and test, from Debian's packages.
 # Does nothing (and needs no network) when everything is already there.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the tests, at one of two speeds:
 #
 #   ./tests/run.sh            everything, what CI runs: the build with

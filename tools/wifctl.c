@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl: command dispatch, help, and the helpers every command shares. */
 #include "wifctl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pieces shared by the wifctl commands (private to tools/). */
 #ifndef WIFCTL_H
 #define WIFCTL_H

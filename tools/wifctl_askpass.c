@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl askpass: the SSH_ASKPASS side of the prompt protocol (DESIGN.md,
  * "The prompt protocol"): answers part N of the token. */
 #include <stdlib.h>

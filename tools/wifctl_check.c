@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl check: lints pam_wif.conf and pam_wif.map as the module reads
  * them. */
 #include "wifctl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl check: findings shared by its parts (config and keys, provider
  * lint, sshd settings, PAM stacks) and by `provider add`/`map add`, which
  * refuse what check would call an error. Private to tools/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl check: issuer lint and the known pitfalls of real identity
  * providers (issue 12, items 5 and 7). */
 #include <stdbool.h>

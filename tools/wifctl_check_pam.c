@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl check: the PAM stacks that load pam_wif.so. Findings are
  * warnings: they are about the host's PAM configuration, not about
  * pam_wif's own files. */

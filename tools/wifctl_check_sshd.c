@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl check: the effective sshd settings that decide whether a token
  * ever reaches pam_wif (`sshd -T`, with -C for Match blocks). Findings are
  * warnings: they are about sshd, not about pam_wif's own files. */

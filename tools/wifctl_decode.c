@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl decode: shows a token's header and claims without checking them. */
 #include "wifctl.h"
 

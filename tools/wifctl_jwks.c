@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl jwks: fetch, show and revoke the cached provider keys. */
 #include "wifctl.h"
 

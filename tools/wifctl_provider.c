@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl provider add, wifctl map add: drop-in files written for the
  * administrator, checked as `wifctl check` would check them first. */
 #include "wifctl.h"

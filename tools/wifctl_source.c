@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token options, settings from the environment, and the cached fetch
  * shared by `wifctl token`, `askpass` and `ssh`. */
 #include "wifctl_source.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token options shared by `wifctl token`, `askpass` and `ssh` (private to
  * tools/). */
 #ifndef WIFCTL_SOURCE_H

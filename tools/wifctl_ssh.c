@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl ssh: runs ssh with `wifctl askpass` answering pam_wif's prompts. */
 #include <dirent.h>
 #include <errno.h>

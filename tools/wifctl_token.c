@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl token: obtain this workload's own token and print it. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wifctl verify: validates a token and prints the decision. */
 #include "wifctl.h"
 

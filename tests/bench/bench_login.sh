@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Per-login cost of pam_wif against pam_permit, measured in the same run
 # with hyperfine over pamtester (a real libpam, /etc/pam.d services).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A psql login through pam_wif against one with scram-sha-256 passwords.
 
   tests/bench/bench_postgres.py [--build DIR] [--runs N]     (root)

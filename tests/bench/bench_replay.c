@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the replay store adds to a login of a one_time provider.
  *
  *   bench_replay [--dir DIR] [--entries N] [--logins M]

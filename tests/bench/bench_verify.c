@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Throughput of full token validation, in the peer harness's interface.
  *
  *   bench_verify --fixtures DIR [--algs RS256,...] [--seconds S] [--warmup S]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A private, real sshd on loopback that authenticates with pam_wif.
 
 Used by the end-to-end tests and by the demo. Everything it creates is

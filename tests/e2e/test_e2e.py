@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """End to end: a real sshd, the real ssh client, pam_wif and wifctl.
 
   test_e2e.py --module build/pam_wif.so --wifctl build/wifctl [-v] [Class]

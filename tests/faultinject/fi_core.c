@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault-injection sweeps over the core's success paths (H1, M6). */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault-injection sweeps of pam_wif's entry points on a fake PAM handle
  * (H1, H8, M4, M6). */
 #include "testutil.h"

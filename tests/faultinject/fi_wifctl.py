@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Fault-injection sweeps of wifctl (built as wifctl_fi, see wrap.h).
 
 For N = 1, 2, ... runs one wifctl command with WIF_FI_FAIL=N, which fails

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link-time wrappers that fail the Nth call (see wrap.h). */
 #include "wrap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault injection: fail the Nth wrapped call, and watch what is freed. */
 #ifndef WIF_FI_WRAP_H
 #define WIF_FI_WRAP_H

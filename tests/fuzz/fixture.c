@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fixed configuration, keys and watched log of the token fuzzers. */
 #include "fixture.h"
 

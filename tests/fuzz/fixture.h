@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fixed configuration, keys and clock the token fuzz targets use. */
 #ifndef WIF_FUZZ_FIXTURE_H
 #define WIF_FUZZ_FIXTURE_H

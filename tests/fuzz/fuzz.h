@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared declarations of the libFuzzer targets and their replay driver. */
 #ifndef WIF_FUZZ_H
 #define WIF_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes strict base64url decoding and the encode/decode round trip. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes Cache-Control parsing for JWKS freshness (J14). */
 #include "fuzz.h"
 

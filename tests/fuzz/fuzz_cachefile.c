@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the decoding of JWKS cache files (I5, I6). */
 #include "fuzz.h"
 

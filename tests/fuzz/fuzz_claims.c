@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the claim checks with a claims set given directly as JSON. */
 #include "fuzz.h"
 

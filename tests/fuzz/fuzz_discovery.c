@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the OIDC discovery document check (J17). */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the require glob matcher against a plain recursive reference. */
 #include "fuzz.h"
 

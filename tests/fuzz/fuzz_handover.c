@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the hand-over's parser and record check: the WIF_* values the
  * account phase reads back from the PAM environment. */
 #include "fuzz.h"

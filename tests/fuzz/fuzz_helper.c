@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the fetch helper's answer as the module parses it. */
 #include "fuzz.h"
 

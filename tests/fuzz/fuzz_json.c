@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the strict JSON parser, differentially against jansson. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes JWKS and JWK import under the key policy. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes compact JWS parsing and the whole validation pipeline. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the pam_wif.map parser against the fixed providers. */
 #include "fuzz.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes both sides of the prompt protocol: assembling answers into a
  * token, and reading a part number out of a server's prompt. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes the replay store's file format (replay.h). */
 #include "fuzz.h"
 

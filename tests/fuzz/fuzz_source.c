@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes what token sources accept from a service or a program. */
 #include "fuzz.h"
 

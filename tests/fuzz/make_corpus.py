@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the committed seed corpora of the fuzz targets (tests/fuzz/corpus).
 
 Run it again only to change the seeds: it makes new throwaway keys, so every

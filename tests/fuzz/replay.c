@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main() for the fuzz targets when libFuzzer is not linked: replays files. */
 #include "fuzz.h"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets with clang (ASan + UBSan) and fuzzes each for
 # a bounded time, two targets at a time. Fails on any crash, leak,
 # sanitizer report, timeout or broken invariant; the input that caused it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_fail: the one way a target reports a broken invariant. */
 #include "fuzz.h"
 

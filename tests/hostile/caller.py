@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The hostile caller: becomes an unprivileged user with a process state of
 its choosing and executes the setuid PAM client, as a local user runs su.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The exec: token program of the hostile-caller suite (test_hostile.py).
  *
  *   exec_recorder RECORD TOKEN_FILE

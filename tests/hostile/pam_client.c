@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small PAM application for the hostile-caller suite (test_hostile.py).
  *
  * The suite installs a copy of it setuid root and runs it as an

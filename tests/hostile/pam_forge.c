@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_forge.so: a test module of the hostile-caller suite that puts
  * variables a user controls into the PAM environment, the way pam_env
  * with user_readenv does from ~/.pam_environment.

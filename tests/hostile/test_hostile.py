@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The hostile-caller suite: pam_wif inside a setuid-root PAM application
 driven by an unprivileged user who controls its process state.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Integration tests of wifctl verify/decode against independently minted tokens.
 
 Tokens are signed here with PyJWT's algorithm implementations and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian packages (libpam-wif, wif-tools) from this source tree
 # without touching it: the tree's files (tracked and new, not ignored ones
 # such as build directories) are copied to a temporary directory, with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the RPMs of packaging/rpm/pam_wif.spec with rpmbuild -bb from a
 # tarball of this tree, in OUTDIR (its _topdir), and checks what they hold.
 #

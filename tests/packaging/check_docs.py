@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The man pages against the code: they must render without warnings, have
 the sections a reader expects, and name every wifctl option (from the
 built wifctl's --help), every module argument (pam/pam_wif.c), every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The version in CMakeLists.txt (passed in), debian/changelog and the RPM
 # spec must agree: a release bumps all three.
 #   check_versions.sh SOURCE_ROOT CMAKE_VERSION

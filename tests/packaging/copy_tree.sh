@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Copies the project's own files (tracked and new ones that .gitignore does
 # not exclude: never build trees, caches or .git) from SRC into DEST, for
 # packaging builds that must leave the source tree untouched.

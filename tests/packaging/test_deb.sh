@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages on this machine, end to end: build them from this
 # tree (build_deb.sh), lint them, install them, use the installed module
 # through pamtester (unconfigured: fails closed; configured with pinned

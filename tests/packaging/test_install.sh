@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` into staging directories (DESTDIR): everything lands
 # where the README says, with the right modes; the configuration templates
 # enable nothing (wifctl check: no provider, exit 2); and an existing

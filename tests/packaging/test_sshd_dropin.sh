@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # conf/sshd_config.d/pam_wif.conf against the installed sshd: a config that
 # includes it first (as Debian's sshd_config does) and then turns
 # keyboard-interactive and passwords on must pass `sshd -t`, and `sshd -T`

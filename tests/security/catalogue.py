@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes tests/security/README.md: every SECURITY-CASES.md case, its tests
 and their result.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when common/, pam/ or tools/ use a banned function: strcpy strcat
 # sprintf vsprintf gets atoi atol strtok sscanf system popen, or getenv
 # (secure_getenv is the allowed form).

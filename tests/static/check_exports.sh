@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Checks that the built PAM module exports pam_sm_* and nothing else
 # (defined dynamic symbols, as a host's dlsym sees them), and that it
 # exports pam_sm_authenticate at all.

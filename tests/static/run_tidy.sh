@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs clang-tidy (the repo's .clang-tidy) over every common/*.c with the
 # compile commands of a configured build, and fails on any finding that is
 # not explained in tests/static/tidy-suppressions.txt.

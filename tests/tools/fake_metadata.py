@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Loopback fakes of the token services pam_wif's sources talk to.
 
 One program, one service per run (--mode):

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Makes the throwaway signing keys the tests use.
 
 Writes, into --out:

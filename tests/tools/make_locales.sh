@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the locales the unit tests run the parsers under (de_DE.UTF-8:
 # decimal comma; tr_TR.UTF-8: dotless i) into a private directory, for
 # LOCPATH. Hosts without locale sources get none, and the tests then use

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Mints a signed test token with the keys of gen_test_keys.py.
 
   mint_token.py --keys DIR --iss ISS --aud AUD --sub SUB [--kid rs256]

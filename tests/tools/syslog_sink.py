@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A minimal syslog receiver for tests and the demo.
 
 Machines without a syslog daemon have no /dev/log, and PAM modules' log

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A loopback HTTPS identity provider for the tests: discovery, JWKS, faults.
 
 It makes its own throwaway CA and server certificates at start (in --state),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The main() of the Python test suites (integration, keys, pam, e2e).
 
     sys.path.insert(0, <tests/tools>)

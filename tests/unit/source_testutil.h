@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the token source tests: a fake clock, a capturing log sink,
  * scratch directories and the loopback fake services. Header-only: each
  * test_source_*.c is its own program. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision end to end with real files, keys and signatures: G1-G7,
  * H3-H6 at core level, C11 and M4/M5 for the decision's log line. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict base64url: round trips, alphabet, padding, canonical bits. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for claims.c: SECURITY-CASES section E and the limits. */
 #include "testutil.h"
 

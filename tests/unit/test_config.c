@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for config.c: every key, every default, every message, and
  * the data-driven tests/data/config/{valid,invalid} folders. */
 #include <dirent.h>

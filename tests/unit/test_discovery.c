@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of discovery.c: the URL and the document checks (J1, J17). */
 #include "testutil.h"
 

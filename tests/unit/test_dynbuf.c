@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for dynbuf.c and wipe.c: the size cap, growth, sticky
  * failures, and that a secret's memory is wiped before it is freed.
  *

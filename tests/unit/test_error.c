@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for error.c: every result code has a stable reason name, a
  * text for people and a class; names are unique and parse back. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for file.c: trusted reads (SECURITY-CASES I1-I4, I11) and
  * atomic writes (I5). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for glob.c: the `require` glob language (pam_wif.conf(5)). */
 #include "testutil.h"
 

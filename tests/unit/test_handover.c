@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The WIF_* hand-over: encoding, the binding key, tags, records, parsing,
  * and the log file the module appends to. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* helper.c: the fetch helper's answer, written and parsed, and a helper
  * that cannot be run. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the HTTP transport against a scripted loopback server.
  *
  * Plain http (allow_http, as for metadata services) keeps the server a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The strict JSON parser: grammar, strictness, limits and accessors. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JWK / JWKS import and key policy (SECURITY-CASES D1-D11, B6, C3). */
 #include <stdio.h>
 #include <stdlib.h>

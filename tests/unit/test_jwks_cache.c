@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the JWKS cache policy and its disk format (jwks_cache.c,
  * jwks_store.c), with an injected clock and a scripted transport.
  * Case ids: SECURITY-CASES I4-I12, J7-J14, M3, M8. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for jwks_store.c: cache file names, the file format (every
  * field checked on the way back), reading, the lock file and the record
  * of the last fetch attempt in it. */

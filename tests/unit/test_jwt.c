@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compact JWS framing and header policy (SECURITY-CASES A and B). */
 #include "testutil.h"
 

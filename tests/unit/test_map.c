@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pam_wif.map: parsing (data-driven valid/invalid folders), account names,
  * matching (G2, G5, E14, E15), and loading with the file rules (I1). */
 #include "testutil.h"

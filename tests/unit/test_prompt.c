@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The prompt protocol: assembling parts, limits, prompts, splitting. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The replay store: once per jti, expiry, the cap, corrupt files, locking
  * across processes, file modes. */
 #include "testutil.h"

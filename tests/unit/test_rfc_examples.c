@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 7520 section 4 and RFC 8037 A.4 signature examples, verified. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* M4, H10: no token, signature or segment of one in anything logged. */
 #include "testutil.h"
 

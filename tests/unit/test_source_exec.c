@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec: token callback (SECURITY-CASES L1-L4, L6, A10): no shell, clean
  * environment, closed fds, bounded time and output, output shapes. */
 #include "source_testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file: and k8s token sources (SECURITY-CASES A10): framing, limits,
  * the readable-by-others warning. */
 #include "source_testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* azure, gcp, github and client-credentials sources against the loopback
  * fakes (tests/tools/fake_metadata.py): request shape, retry schedule on a
  * fake clock, faults (SECURITY-CASES K1-K7). */

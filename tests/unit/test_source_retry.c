@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Retry schedules of the token sources (SECURITY-CASES K1, K2): back-off
  * with jitter, Retry-After, the 410 window and the time budget, on a fake
  * clock so nothing really waits. */

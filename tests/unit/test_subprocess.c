@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subprocess.c: the clean start, what comes back, and the limits. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for text.c: UTF-8 checks, quoting long values, reading
  * configuration lines, ASCII case folding, prefixes, error prefixes. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client token cache: reuse, the 5-minute margin, atomic replacement,
  * ownership and modes (SECURITY-CASES K8; I5 for the write). */
 #include "source_testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The validation pipeline end to end, with real keys and signatures. */
 #include "testutil.h"
 

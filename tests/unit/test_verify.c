@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature verification per algorithm (SECURITY-CASES A7-A9, B3, B4,
  * C1, C2, C5-C7, C9-C11). */
 #include <stdio.h>

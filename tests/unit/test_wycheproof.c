@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every Wycheproof vector we ship, run through the JWK, JWT and verify
  * paths, with each difference from the expected result explained. */
 #include <stdbool.h>

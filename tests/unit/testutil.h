@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers for the unit tests: files, keys and token signing. */
 #ifndef WIF_TESTUTIL_H
 #define WIF_TESTUTIL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A private PostgreSQL server on loopback that authenticates with pam_wif.
 
 Used by test_postgres.py and tests/bench/bench_postgres.py. Everything it

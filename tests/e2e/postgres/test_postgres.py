@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """End to end: a real PostgreSQL server authenticates roles with pam_wif.
 
   test_postgres.py --module build/pam_wif.so --wifctl build/wifctl

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """End to end: Cyrus saslauthd (-a pam) authenticates names with pam_wif.
 
   test_saslauthd.py --module build/pam_wif.so [-v] [Class]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """wifctl check sees the whole path, and provider add / map add write only
 what check accepts (issue 13, items 3 and 4).
 

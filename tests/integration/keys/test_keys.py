@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Keys over HTTPS: wifctl against the loopback test identity provider.
 
 The IdP (tests/tools/test_idp.py) serves discovery and a JWKS over HTTPS

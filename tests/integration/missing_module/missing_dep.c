@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A library that pam_wif_missing_dep.so needs and, at run time, never
  * finds. */
 int wif_missing_dep_marker(void);

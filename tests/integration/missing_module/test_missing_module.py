@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A stack whose pam_wif.so, or a library it needs, cannot be loaded
 fails closed with the shipped samples' control flags.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PAM transactions through pam_wif.so under pam_wrapper + libpamtest:
  * return codes, stacks (H2), the prompt protocol, first-pass tokens,
  * conversation failures (H8), file rules (I1) and the account phase. */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """pam_wif beyond pam_wrapper: the module's exported symbols, wifctl check
 and verify --account, and (as root) pamtester through a service installed
 in /etc/pam.d.

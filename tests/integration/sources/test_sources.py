@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """wifctl token / askpass / ssh against loopback fakes of the token services.
 
 Every token a fake hands out is signed with the test keys, and each test
