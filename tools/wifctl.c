@@ -322,43 +322,55 @@ void cli_token_clear(struct cli_token *t) {
   memset(t, 0, sizeof(*t));
 }
 
+/* Every command: its name, what runs it and its help. */
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv, bool debug);
+  void (*help)(FILE *f);
+};
+
+static const struct command commands[] = {
+    {"verify", cli_verify, cli_verify_help},
+    {"decode", cli_decode, cli_decode_help},
+    {"check", cli_check, cli_check_help},
+    {"provider", cli_provider, cli_provider_help},
+    {"map", cli_map, cli_map_help},
+    {"jwks", cli_jwks, cli_jwks_help},
+    {"token", cli_token, cli_token_help},
+    {"askpass", cli_askpass, cli_askpass_help},
+    {"ssh", cli_ssh, cli_ssh_help},
+};
+
+static const struct command *find_command(const char *name) {
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static int unknown_command(const char *cmd) {
+  char name[64];
+
+  cli_err("unknown command '%s'",
+          cli_clean(cmd, strlen(cmd), name, sizeof(name)));
+  main_usage();
+  return CLI_EXIT_USAGE;
+}
+
 static int run_help(int argc, char **argv) {
-  if (argc < 2) {
-    main_help(stdout);
-    return CLI_EXIT_OK;
-  }
+  const struct command *c;
+
   if (argc > 2) {
     main_usage();
     return CLI_EXIT_USAGE;
   }
-  if (strcmp(argv[1], "verify") == 0) {
-    cli_verify_help(stdout);
-  } else if (strcmp(argv[1], "decode") == 0) {
-    cli_decode_help(stdout);
-  } else if (strcmp(argv[1], "check") == 0) {
-    cli_check_help(stdout);
-  } else if (strcmp(argv[1], "provider") == 0) {
-    cli_provider_help(stdout);
-  } else if (strcmp(argv[1], "map") == 0) {
-    cli_map_help(stdout);
-  } else if (strcmp(argv[1], "jwks") == 0) {
-    cli_jwks_help(stdout);
-  } else if (strcmp(argv[1], "token") == 0) {
-    cli_token_help(stdout);
-  } else if (strcmp(argv[1], "askpass") == 0) {
-    cli_askpass_help(stdout);
-  } else if (strcmp(argv[1], "ssh") == 0) {
-    cli_ssh_help(stdout);
-  } else if (strcmp(argv[1], "help") == 0) {
+  if (argc < 2 || strcmp(argv[1], "help") == 0) {
     main_help(stdout);
-  } else {
-    char name[64];
-
-    cli_err("unknown command '%s'",
-            cli_clean(argv[1], strlen(argv[1]), name, sizeof(name)));
-    main_usage();
-    return CLI_EXIT_USAGE;
+    return CLI_EXIT_OK;
   }
+  if ((c = find_command(argv[1])) == NULL)
+    return unknown_command(argv[1]);
+  c->help(stdout);
   return CLI_EXIT_OK;
 }
 
@@ -369,13 +381,14 @@ int main(int argc, char **argv) {
                                        {"helper", required_argument, NULL, 'H'},
                                        {NULL, 0, NULL, 0}};
   bool debug = false;
+  const struct command *c;
   const char *cmd;
-  int c;
+  int opt;
 
   opterr = 0;
   /* "+": stop at the command; its own options are parsed by the command. */
-  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-    switch (c) {
+  while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    switch (opt) {
     case 'h':
       main_help(stdout);
       return CLI_EXIT_OK;
@@ -412,35 +425,12 @@ int main(int argc, char **argv) {
   argv += optind;
   /* glibc: 0 restarts getopt from scratch for the command's arguments. */
   optind = 0;
-  if (strcmp(cmd, "verify") == 0)
-    return cli_verify(argc, argv, debug);
-  if (strcmp(cmd, "decode") == 0)
-    return cli_decode(argc, argv, debug);
-  if (strcmp(cmd, "check") == 0)
-    return cli_check(argc, argv, debug);
-  if (strcmp(cmd, "provider") == 0)
-    return cli_provider(argc, argv, debug);
-  if (strcmp(cmd, "map") == 0)
-    return cli_map(argc, argv, debug);
-  if (strcmp(cmd, "jwks") == 0)
-    return cli_jwks(argc, argv, debug);
-  if (strcmp(cmd, "token") == 0)
-    return cli_token(argc, argv, debug);
-  if (strcmp(cmd, "askpass") == 0)
-    return cli_askpass(argc, argv, debug);
-  if (strcmp(cmd, "ssh") == 0)
-    return cli_ssh(argc, argv, debug);
+  if ((c = find_command(cmd)) != NULL)
+    return c->run(argc, argv, debug);
   if (strcmp(cmd, "help") == 0)
     return run_help(argc, argv);
   /* `wifctl ssh` makes ssh run us as SSH_ASKPASS: argv[1] is a prompt. */
   if (cli_askpass_implied(argc, argv))
     return cli_askpass_prompt(cmd, debug);
-  {
-    char name[64];
-
-    cli_err("unknown command '%s'",
-            cli_clean(cmd, strlen(cmd), name, sizeof(name)));
-  }
-  main_usage();
-  return CLI_EXIT_USAGE;
+  return unknown_command(cmd);
 }
