@@ -207,87 +207,78 @@ wif_rc wif_file_check_stat(const struct stat *st, uid_t owner, const char *path,
   return check_stat(st, owner, path, "", err);
 }
 
-wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
-                             struct wif_error *err) {
+/*
+ * The last component of path, below the checked directories: opened with
+ * flags (never following a link), with its stat in *st. create makes a
+ * missing directory first, mode 0700 whatever the umask; one someone else
+ * made in the meantime is judged like any other.
+ */
+static wif_rc open_last(const char *path, uid_t owner, int flags, bool create,
+                        int *out_fd, struct stat *st, struct wif_error *err) {
   wif_rc rc;
   char *copy = NULL;
   char *last = NULL;
   int dirfd = -1;
-  int fd = -1;
-  struct stat st;
 
   *out_fd = -1;
   if ((rc = walk_to_parent(path, owner, &dirfd, &copy, &last, err)) != WIF_OK)
     goto out;
-  fd = openat(dirfd, last, TRUSTED_OPEN_FLAGS);
-  if (fd < 0) {
-    rc = open_failed(dirfd, last, errno, path, "the file", err);
-    goto out;
-  }
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
+  if (create && mkdirat(dirfd, last, 0700) != 0 && errno != EEXIST) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot create: %s", path,
                        strerror(errno));
     goto out;
   }
-  if (!S_ISREG(st.st_mode)) {
-    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE, "%s: not a regular file",
-                       path);
+  if ((*out_fd = openat(dirfd, last, flags)) < 0) {
+    rc = open_failed(dirfd, last, errno, path,
+                     (flags & O_DIRECTORY) ? "the directory" : "the file", err);
     goto out;
   }
-  if ((rc = check_stat(&st, owner, path, "", err)) != WIF_OK)
-    goto out;
-  *out_fd = fd;
-  fd = -1;
+  if (fstat(*out_fd, st) != 0) {
+    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
+                       strerror(errno));
+    close_fd(out_fd);
+  }
 out:
-  close_fd(&fd);
   close_fd(&dirfd);
   free(copy);
   return rc;
 }
 
+wif_rc wif_file_open_trusted(const char *path, uid_t owner, int *out_fd,
+                             struct wif_error *err) {
+  struct stat st = {0};
+  int fd = -1;
+  wif_rc rc = open_last(path, owner, TRUSTED_OPEN_FLAGS, false, &fd, &st, err);
+
+  if (rc == WIF_OK && !S_ISREG(st.st_mode))
+    rc = wif_error_set(err, WIF_E_CONFIG_INSECURE, "%s: not a regular file",
+                       path);
+  if (rc == WIF_OK)
+    rc = check_stat(&st, owner, path, "", err);
+  if (rc != WIF_OK)
+    close_fd(&fd);
+  *out_fd = fd;
+  return rc;
+}
+
 wif_rc wif_file_open_dir_trusted(const char *path, uid_t owner, int *out_fd,
                                  struct wif_error *err) {
-  wif_rc rc;
-  char *copy = NULL;
-  char *last = NULL;
-  int dirfd = -1;
+  struct stat st = {0};
   int fd = -1;
-  struct stat st;
+  wif_rc rc =
+      open_last(path, owner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                true, &fd, &st, err);
 
-  *out_fd = -1;
-  if ((rc = walk_to_parent(path, owner, &dirfd, &copy, &last, err)) != WIF_OK)
-    goto out;
-  /* The mode is explicit and the umask cannot widen it; a directory
-   * someone else made in the meantime is judged below like any other. */
-  if (mkdirat(dirfd, last, 0700) != 0 && errno != EEXIST) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot create: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  fd = openat(dirfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    rc = open_failed(dirfd, last, errno, path, "the directory", err);
-    goto out;
-  }
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+  if (rc == WIF_OK &&
+      (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
     rc = wif_error_set(err, WIF_E_CONFIG_INSECURE,
                        "%s: must be owned by uid %lu and not writable by "
                        "group or others (it is uid %lu, mode %04o)",
                        path, (unsigned long)owner, (unsigned long)st.st_uid,
                        (unsigned)(st.st_mode & 07777));
-    goto out;
-  }
+  if (rc != WIF_OK)
+    close_fd(&fd);
   *out_fd = fd;
-  fd = -1;
-out:
-  close_fd(&fd);
-  close_fd(&dirfd);
-  free(copy);
   return rc;
 }
 
