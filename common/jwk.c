@@ -16,7 +16,6 @@
 #include "b64url.h"
 #include "file.h"
 #include "jwt.h"
-#include "verify.h"
 
 /* {"keys":[{... "key_ops":[...]}]} is four levels; leave room for
  * harmless extras (x5c arrays, vendor objects). */
@@ -38,6 +37,7 @@ struct wif_jwk {
   enum wif_alg curve_alg;
   EVP_PKEY *pkey;
   struct wif_verifier *slots[WIF_ALG_COUNT];
+  wif_verifier_free_fn free_slot; /* verify.c's, set with the first slot */
 };
 
 struct wif_jwks {
@@ -448,7 +448,8 @@ void wif_jwk_free(struct wif_jwk *key) {
   if (key == NULL)
     return;
   for (size_t i = 0; i < WIF_ALG_COUNT; i++)
-    wif_verifier_free(key->slots[i]);
+    if (key->slots[i] != NULL)
+      key->free_slot(key->slots[i]);
   EVP_PKEY_free(key->pkey);
   free(key->kid);
   free(key);
@@ -717,8 +718,10 @@ EVP_PKEY *wif_jwk_pkey(const struct wif_jwk *key) {
 }
 
 struct wif_verifier **wif_jwk_verifier_slot(struct wif_jwk *key,
-                                            enum wif_alg alg) {
-  if (key == NULL || (int)alg < 0 || alg >= WIF_ALG_COUNT)
+                                            enum wif_alg alg,
+                                            wif_verifier_free_fn free_fn) {
+  if (key == NULL || (int)alg < 0 || alg >= WIF_ALG_COUNT || free_fn == NULL)
     return NULL;
+  key->free_slot = free_fn;
   return &key->slots[alg];
 }

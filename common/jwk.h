@@ -105,11 +105,14 @@ EVP_PKEY *wif_jwk_pkey(const struct wif_jwk *key);
 
 /*
  * A slot in which verify.c caches a prepared verifier for (key, alg). Owned
- * by the key, which frees it with wif_verifier_free. Keys, and so key sets,
- * must not be used by two threads at once.
+ * by the key, which frees it with free_fn (verify.c's own: the key knows
+ * nothing else of verifiers). Keys, and so key sets, must not be used by
+ * two threads at once.
  */
 struct wif_verifier;
+typedef void (*wif_verifier_free_fn)(struct wif_verifier *v);
 struct wif_verifier **wif_jwk_verifier_slot(struct wif_jwk *key,
-                                            enum wif_alg alg);
+                                            enum wif_alg alg,
+                                            wif_verifier_free_fn free_fn);
 
 #endif

@@ -167,7 +167,7 @@ wif_rc wif_verify_signature(struct wif_jwk *key, enum wif_alg alg,
     return WIF_E_ALG_NOT_ALLOWED;
   if (sig == NULL || sig_len == 0)
     return WIF_E_BAD_SIGNATURE;
-  slot = wif_jwk_verifier_slot(key, alg);
+  slot = wif_jwk_verifier_slot(key, alg, wif_verifier_free);
   if (slot == NULL)
     return WIF_E_INTERNAL;
   if (*slot == NULL) {

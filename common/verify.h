@@ -31,7 +31,8 @@ wif_rc wif_verify_signature(struct wif_jwk *key, enum wif_alg alg,
                             const unsigned char *input, size_t input_len,
                             const unsigned char *sig, size_t sig_len);
 
-/* Frees a prepared verifier; NULL does nothing. Called by jwk.c. */
+/* Frees a prepared verifier; NULL does nothing. The key that holds one
+ * calls it through the slot (jwk.h). */
 void wif_verifier_free(struct wif_verifier *v);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "b64url.h"
 #include "jwk.h"
+#include "verify.h"
 #include "jwt.h"
 
 static const char *const kids[] = {"rs256", "rs384", "rs512", "ps256", "ps384",
@@ -715,8 +716,9 @@ static void test_from_key_and_nulls(void **state) {
   assert_int_equal(wif_jwks_from_key(key, &set), WIF_OK);
   assert_int_equal(wif_jwks_count(set), 1);
   assert_ptr_equal(wif_jwks_find(set, "eddsa", 5), key);
-  assert_non_null(wif_jwk_verifier_slot(key, WIF_ALG_EDDSA));
-  assert_null(wif_jwk_verifier_slot(key, WIF_ALG_COUNT));
+  assert_non_null(wif_jwk_verifier_slot(key, WIF_ALG_EDDSA, wif_verifier_free));
+  assert_null(wif_jwk_verifier_slot(key, WIF_ALG_COUNT, wif_verifier_free));
+  assert_null(wif_jwk_verifier_slot(key, WIF_ALG_EDDSA, NULL));
   wif_jwks_free(set);
 
   assert_int_equal(wif_jwk_parse(NULL, NULL, &key, NULL), WIF_E_KEY_REJECTED);
