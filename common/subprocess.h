@@ -21,8 +21,8 @@ struct wif_subprocess {
   const char *const *envp; /* the whole environment, NULL-terminated */
   /*
    * The program must pass the trusted-file checks (file.h) for `owner`,
-   * up to /. Without it, path is only opened with O_NOFOLLOW off (a
-   * user's own wifctl: exec:./my-script).
+   * up to /. Without it, it is opened as it is (a user's own wifctl,
+   * exec:./my-script), still once and executed by descriptor.
    */
   bool trusted;
   uid_t owner;
@@ -45,8 +45,8 @@ struct wif_subprocess {
 struct wif_subprocess_result {
   char *out; /* NUL-terminated, out_len bytes */
   size_t out_len;
-  char err_line[WIF_SUBPROCESS_STDERR_LINE_MAX]; /* first stderr line, sanitized
-                                                  */
+  /* The first line of stderr, control characters as '?'. */
+  char err_line[WIF_SUBPROCESS_STDERR_LINE_MAX];
   bool exited;     /* the exit status is known (a host reaping its
                       children itself may take it first) */
   int exit_status; /* with exited: the status when it exited normally */
@@ -65,7 +65,9 @@ struct wif_subprocess_result {
  * the program is not trusted or cannot be executed, WIF_E_TOO_LARGE when
  * it wrote more than out_max bytes, WIF_E_UNAVAILABLE on timeout (the
  * program's session is then killed and reaped), WIF_E_NOMEM /
- * WIF_E_SYSTEM. *out is cleared first.
+ * WIF_E_SYSTEM. *out is cleared first; on failure it keeps err_line
+ * (often the reason) but no output. A #! script is the one descriptor
+ * left open in the program: its interpreter reads it as /dev/fd/3.
  */
 wif_rc wif_subprocess_run(const struct wif_subprocess *s,
                           struct wif_subprocess_result *out,
