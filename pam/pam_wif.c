@@ -707,6 +707,7 @@ static int account(pam_handle_t *pamh, struct phase *c) {
     ret = wif_handover_record(in.values, user, in.service, &copy) == WIF_OK
               ? keep_record(pamh, &copy)
               : PAM_BUF_ERR;
+    wif_handover_clear(&copy); /* what keep_record did not take */
   }
   dropped = drop_binding(pamh, get_record(pamh));
   return ret == PAM_SUCCESS ? dropped : ret;

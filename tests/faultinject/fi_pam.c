@@ -462,6 +462,9 @@ static void idp_start(struct world *w) {
   free(port_path);
 }
 
+/* The group of tests this process runs (main's argument). */
+static const char *group = "all";
+
 static int setup(void **state) {
   struct world *w = calloc(1, sizeof(*w));
   char *jwks_src = wif_test_key_path("jwks.json");
@@ -471,7 +474,8 @@ static int setup(void **state) {
   int n;
 
   assert_non_null(w);
-  snprintf(w->dir, sizeof(w->dir), "%s/pam", WIF_FI_DIR);
+  /* One directory per group: ctest runs "local" and "https" at once. */
+  snprintf(w->dir, sizeof(w->dir), "%s/pam-%s", WIF_FI_DIR, group);
   snprintf(w->cache, sizeof(w->cache), "%s/cache", w->dir);
   snprintf(w->state, sizeof(w->state), "%s/idp", w->dir);
   if (mkdir(w->dir, 0700) != 0)
@@ -1079,6 +1083,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_h7_helper_missing, setup, teardown),
   };
   const char *which = argc > 1 ? argv[1] : "all";
+
+  group = which;
   int failed = 0;
 
   if (strcmp(which, "local") != 0 && strcmp(which, "https") != 0 &&
