@@ -95,7 +95,10 @@ static wif_rc open_program(const struct wif_subprocess *s, int *out_fd,
   return WIF_OK;
 }
 
-static bool set_limit(int resource, rlim_t value) {
+/* glibc's name for the type setrlimit takes under _GNU_SOURCE. */
+typedef __rlimit_resource_t limit_t;
+
+static bool set_limit(limit_t resource, rlim_t value) {
   struct rlimit rl = {value, value};
 
   return setrlimit(resource, &rl) == 0;
@@ -103,7 +106,7 @@ static bool set_limit(int resource, rlim_t value) {
 
 /* No limit: set, or already so where it cannot be set (valgrind refuses
  * changes to some limits it keeps for itself). */
-static bool set_unlimited(int resource) {
+static bool set_unlimited(limit_t resource) {
   struct rlimit rl;
 
   if (set_limit(resource, RLIM_INFINITY))

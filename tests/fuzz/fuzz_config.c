@@ -38,7 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (p->name == NULL || p->issuer == NULL || p->n_audiences == 0 ||
         p->n_audiences > WIF_LIST_MAX || p->n_requires > WIF_LIST_MAX)
       fuzz_fail("incomplete provider accepted");
-    if (strncmp(p->issuer, "https://", 8) != 0)
+    /* A plain name only where no discovery is needed; never http. */
+    if (strncmp(p->issuer, "https://", 8) != 0 &&
+        ((p->jwks_file == NULL && p->jwks_uri == NULL) ||
+         strncmp(p->issuer, "http://", 7) == 0))
       fuzz_fail("non-https issuer accepted");
     if (wif_config_provider_by_issuer(cfg, p->issuer, strlen(p->issuer)) != p ||
         wif_config_provider_by_name(cfg, p->name) != p)

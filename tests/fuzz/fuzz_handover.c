@@ -48,7 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc != WIF_OK && rc != WIF_E_MALFORMED)
     fuzz_fail("parse gave %d", (int)rc);
   if (rc == WIF_OK && (g.exp < 0 || g.provider != in.values[WIF_HO_PROVIDER] ||
-                       (g.type != WIF_AUTHZ_USER && g.type != WIF_AUTHZ_GROUP)))
+                       g.grant != in.values[WIF_HO_GRANT] ||
+                       (g.type != WIF_AUTHZ_USER && g.type != WIF_AUTHZ_GROUP &&
+                        g.type != WIF_AUTHZ_CLAIM)))
     fuzz_fail("a parsed grant that does not hold together");
   if (wif_handover_record(in.values, "acct", "svc", &rec) == WIF_OK) {
     in.record = &rec;
