@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,7 +453,9 @@ wif_rc wif_handover_make(const struct wif_handover_facts *f,
     rc = wif_error_set(err, WIF_E_INTERNAL, "incomplete hand-over");
     goto out;
   }
-  if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+  /* The kernel's generator: OpenSSL's would be set up from scratch in
+   * every login process, for 16 bytes. */
+  if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
     rc = wif_error_set(err, WIF_E_SYSTEM, "no random bytes for a nonce");
     goto out;
   }
