@@ -12,9 +12,11 @@ shared/SECURITY-CASES.md.
 Usage: test_keys.py --wifctl PATH --keys DIR --idp PATH --tmp DIR [args]
 """
 import glob
+import calendar
 import json
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -32,6 +34,10 @@ WIFCTL = KEYS = IDP = TMP_PARENT = None
 AUD = "wif-test-audience"
 HTTP_TIMEOUT = 2
 KID_ALG = {"rs256": "RS256", "es256": "ES256", "ps256": "PS256"}
+
+
+def iso_seconds(text):
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def load_idp_module():
@@ -304,7 +310,7 @@ class OutageTest(KeysCase):
         self.idp.reset()
         t0 = time.monotonic()
         self.assert_valid(self.verify(self.token()))
-        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertLess(time.monotonic() - t0, HTTP_TIMEOUT)  # did not wait
         self.assertEqual(self.stats()["total"], 0)
 
     def test_past_stale_limit_unavailable(self):
@@ -475,8 +481,13 @@ class CliTest(KeysCase):
         self.assertIn("provider idp", r.stdout)
         self.assertIn("source:      %s/jwks" % self.issuer, r.stdout)
         self.assertRegex(r.stdout, r"kid rs256 +RSA +2048 bits +alg RS256")
-        self.assertRegex(r.stdout, r"fresh until: \S+Z \(in 6\d\d s\) "
-                                   r"\[fresh\]")
+        # Freshness runs from the fetch, however slow this run is.
+        fetched = re.search(r"fetched: +(\S+Z) \(\d+ s ago\)", r.stdout)
+        fresh = re.search(r"fresh until: (\S+Z) \(in \d+ s\) \[fresh\]",
+                          r.stdout)
+        self.assertTrue(fetched and fresh, r.stdout)
+        self.assertEqual(iso_seconds(fresh.group(1)) -
+                         iso_seconds(fetched.group(1)), 600)
         self.make_stale()
         r = self.run_wifctl("jwks", "show", "-c", self.conf, "idp")
         self.assertIn("[stale", r.stdout)
