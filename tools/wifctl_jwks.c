@@ -257,27 +257,19 @@ static int run_one(enum jwks_op op, struct wif_jwks_cache *c,
   return CLI_EXIT_OK;
 }
 
-int cli_jwks(int argc, char **argv, bool debug) {
+/* -c and -h, before the action (optstring "+..." stops at it) or after
+ * it. -1 to go on, else the exit code: help printed, or a usage error. */
+static int parse_opts(int argc, char **argv, const char *optstring,
+                      const char **config) {
   static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  const char *config = WIF_CONFIG_PATH;
-  const char *name = NULL;
-  struct wif_config *cfg = NULL;
-  struct wif_jwks_cache *cache = NULL;
-  struct wif_error err;
-  struct wif_log log;
-  enum jwks_op op;
-  int ret = CLI_EXIT_USAGE;
   int c;
-  wif_rc rc;
 
-  wif_error_clear(&err);
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     switch (c) {
     case 'c':
-      config = optarg;
+      *config = optarg;
       break;
     case 'h':
       cli_jwks_help(stdout);
@@ -288,6 +280,25 @@ int cli_jwks(int argc, char **argv, bool debug) {
       return CLI_EXIT_USAGE;
     }
   }
+  return -1;
+}
+
+int cli_jwks(int argc, char **argv, bool debug) {
+  const char *config = WIF_CONFIG_PATH;
+  const char *name = NULL;
+  struct wif_config *cfg = NULL;
+  struct wif_jwks_cache *cache = NULL;
+  struct wif_error err;
+  struct wif_log log;
+  enum jwks_op op;
+  int ret = CLI_EXIT_USAGE;
+  int stop;
+  wif_rc rc;
+
+  wif_error_clear(&err);
+  opterr = 0;
+  if ((stop = parse_opts(argc, argv, "+:c:h", &config)) >= 0)
+    return stop;
   if (optind >= argc) {
     cli_err("jwks: no action given (fetch, show or revoke)");
     jwks_usage();
@@ -309,20 +320,8 @@ int cli_jwks(int argc, char **argv, bool debug) {
   }
   optind++;
   /* Options may also follow the action: wifctl jwks show -c CONF. */
-  while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'c':
-      config = optarg;
-      break;
-    case 'h':
-      cli_jwks_help(stdout);
-      return CLI_EXIT_OK;
-    default:
-      cli_err("jwks: unknown option or missing argument");
-      jwks_usage();
-      return CLI_EXIT_USAGE;
-    }
-  }
+  if ((stop = parse_opts(argc, argv, ":c:h", &config)) >= 0)
+    return stop;
   if (optind < argc)
     name = argv[optind++];
   if (optind < argc) {
