@@ -72,6 +72,26 @@ static wif_rc check_stat(const struct stat *st, uid_t owner, const char *path,
   return WIF_OK;
 }
 
+/* fstat(fd) and check_stat: dir names the directory fd holds in
+ * messages, NULL when fd is the file or directory at path itself. */
+static wif_rc fstat_checked(int fd, uid_t owner, const char *path,
+                            const char *dir, struct wif_error *err) {
+  struct stat st;
+  char what[PATH_MAX + 32];
+
+  if (fstat(fd, &st) != 0) {
+    if (dir == NULL)
+      return wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
+                           strerror(errno));
+    return wif_error_set(err, errno_rc(errno), "%s: cannot stat %s: %s", path,
+                         dir, strerror(errno));
+  }
+  if (dir == NULL)
+    return check_stat(&st, owner, path, "", err);
+  (void)snprintf(what, sizeof(what), "directory %s: ", dir);
+  return check_stat(&st, owner, path, what, err);
+}
+
 /* Explains why openat() of one component failed. */
 static wif_rc open_failed(int dirfd, const char *name, int e, const char *path,
                           const char *shown, struct wif_error *err) {
@@ -101,7 +121,6 @@ static wif_rc walk_to_parent(const char *path, uid_t owner, int *out_dirfd,
   char *comp;
   char *next;
   int dirfd = -1;
-  struct stat st;
   size_t plen;
 
   *out_dirfd = -1;
@@ -132,12 +151,7 @@ static wif_rc walk_to_parent(const char *path, uid_t owner, int *out_dirfd,
                        strerror(errno));
     goto out;
   }
-  if (fstat(dirfd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat /: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if ((rc = check_stat(&st, owner, path, "directory /: ", err)) != WIF_OK)
+  if ((rc = fstat_checked(dirfd, owner, path, "/", err)) != WIF_OK)
     goto out;
 
   /* copy holds "/a/b/c"; each component is cut in place, and the prefix
@@ -145,7 +159,6 @@ static wif_rc walk_to_parent(const char *path, uid_t owner, int *out_dirfd,
   comp = copy + 1;
   for (;;) {
     int newfd;
-    char shown[PATH_MAX + 32];
 
     while (*comp == '/')
       comp++;
@@ -156,19 +169,15 @@ static wif_rc walk_to_parent(const char *path, uid_t owner, int *out_dirfd,
     newfd = openat(dirfd, comp, DIR_OPEN_FLAGS);
     if (newfd < 0) {
       int e = errno;
+      char shown[PATH_MAX + 32];
+
       (void)snprintf(shown, sizeof(shown), "directory %s", copy);
       rc = open_failed(dirfd, comp, e, path, shown, err);
       goto out;
     }
     close_fd(&dirfd);
     dirfd = newfd;
-    if (fstat(dirfd, &st) != 0) {
-      rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat %s: %s", path,
-                         copy, strerror(errno));
-      goto out;
-    }
-    (void)snprintf(shown, sizeof(shown), "directory %s: ", copy);
-    if ((rc = check_stat(&st, owner, path, shown, err)) != WIF_OK)
+    if ((rc = fstat_checked(dirfd, owner, path, copy, err)) != WIF_OK)
       goto out;
     *next = '/';
     comp = next + 1;
@@ -304,7 +313,6 @@ wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
   int fd = -1;
   DIR *d = NULL;
   struct dirent *e;
-  struct stat st;
   char **names = NULL;
   size_t n = 0;
   size_t slen = strlen(suffix);
@@ -322,12 +330,7 @@ wif_rc wif_file_list_trusted(const char *dir, uid_t owner, const char *suffix,
     rc = open_failed(dirfd, last, errno, dir, "the directory", err);
     goto out;
   }
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", dir,
-                       strerror(errno));
-    goto out;
-  }
-  if ((rc = check_stat(&st, owner, dir, "", err)) != WIF_OK)
+  if ((rc = fstat_checked(fd, owner, dir, NULL, err)) != WIF_OK)
     goto out;
   if ((names = calloc(max + 1, sizeof(*names))) == NULL ||
       (d = fdopendir(fd)) == NULL) {
