@@ -62,6 +62,20 @@ const struct option cli_source_options[] = {
     {"service-account", required_argument, NULL, OPT_SERVICE_ACCOUNT},
     {NULL, 0, NULL, 0}};
 
+static void add_options(struct option *opts, size_t *n,
+                        const struct option *from) {
+  for (; from->name != NULL && *n + 1 < CLI_SOURCE_OPTIONS_MAX; from++)
+    opts[(*n)++] = *from;
+}
+
+void cli_source_options_with(struct option *opts, const struct option *own) {
+  size_t n = 0;
+
+  add_options(opts, &n, cli_source_options);
+  add_options(opts, &n, own);
+  opts[n] = (struct option){NULL, 0, NULL, 0};
+}
+
 void cli_source_options_help(FILE *f) {
   fputs(
       "Token options:\n"

@@ -43,6 +43,12 @@ void cli_source_args_clear(struct cli_source_args *a);
 extern const struct option cli_source_options[];
 int cli_source_option(struct cli_source_args *a, int c, const char *arg);
 
+/* A command's getopt_long table: the token options, then its own from
+ * `own` (terminated by a zero entry), then the zero entry. opts holds
+ * CLI_SOURCE_OPTIONS_MAX entries. */
+#define CLI_SOURCE_OPTIONS_MAX 32
+void cli_source_options_with(struct option *opts, const struct option *own);
+
 /* The options' help text. */
 void cli_source_options_help(FILE *f);
 

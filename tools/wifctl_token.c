@@ -27,6 +27,8 @@ void cli_token_help(FILE *f) {
 }
 
 int cli_token(int argc, char **argv, bool debug) {
+  static const struct option own[] = {{"help", no_argument, NULL, 'h'},
+                                      {NULL, 0, NULL, 0}};
   struct cli_source_args a;
   struct wif_log log;
   struct wif_error err;
@@ -34,16 +36,12 @@ int cli_token(int argc, char **argv, bool debug) {
   int ret = CLI_EXIT_USAGE;
   int c;
   wif_rc rc;
-  struct option opts[32];
-  size_t n = 0;
+  struct option opts[CLI_SOURCE_OPTIONS_MAX];
 
   cli_source_args_init(&a);
   cli_log_init(&log, debug);
   wif_error_clear(&err);
-  for (; cli_source_options[n].name != NULL; n++)
-    opts[n] = cli_source_options[n];
-  opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-  opts[n] = (struct option){NULL, 0, NULL, 0};
+  cli_source_options_with(opts, own);
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     int r;
