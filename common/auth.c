@@ -41,37 +41,6 @@ void wif_verdict_clear(struct wif_verdict *v) {
   verdict_reset(v);
 }
 
-/*
- * One value for the key="value" part of the log line: printable ASCII
- * except `\` and `"` as is, other bytes as \xHH, so a claim can neither
- * end the value early nor start a new line. Cut with "...".
- */
-static void log_value(const char *in, size_t len, char *out, size_t size) {
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-
-  for (size_t i = 0; in != NULL && i < len; i++) {
-    unsigned char c = (unsigned char)in[i];
-    bool plain = c >= 0x20 && c < 0x7f && c != '\\' && c != '"';
-    size_t need = plain ? 1 : 4;
-
-    if (o + need + 4 > size) {
-      memcpy(out + o, "...", 3);
-      o += 3;
-      break;
-    }
-    if (plain) {
-      out[o++] = (char)c;
-    } else {
-      out[o++] = '\\';
-      out[o++] = 'x';
-      out[o++] = hex[c >> 4];
-      out[o++] = hex[c & 0xf];
-    }
-  }
-  out[o] = '\0';
-}
-
 /* Appends to a fixed line; silently stops at its end (the line is cut,
  * never overrun). */
 static void append(char *line, size_t size, const char *fmt, ...)
@@ -92,7 +61,7 @@ static void append_value(char *line, size_t size, const char *key,
                          const char *value, size_t len) {
   char v[LOG_VALUE_MAX];
 
-  log_value(value, len, v, sizeof(v));
+  wif_log_sanitize_value(value, len, v, sizeof(v));
   append(line, size, " %s=\"%s\"", key, v);
 }
 
@@ -183,8 +152,8 @@ static void log_decision(const struct wif_auth_params *params,
       int64_t n;
       char key[LOG_VALUE_MAX];
 
-      log_value(cfg->log_claims[i], strlen(cfg->log_claims[i]), key,
-                sizeof(key));
+      wif_log_sanitize_value(cfg->log_claims[i], strlen(cfg->log_claims[i]),
+                             key, sizeof(key));
       if (c != NULL && wif_json_string(c, &s, &len))
         append_value(line, sizeof(line), key, s, len);
       else if (c != NULL && wif_json_int64(c, &n))
@@ -194,7 +163,8 @@ static void log_decision(const struct wif_auth_params *params,
   if (v->rc == WIF_OK && v->map_file != NULL) {
     char where[LOG_VALUE_MAX];
 
-    log_value(v->map_file, strlen(v->map_file), where, sizeof(where));
+    wif_log_sanitize_value(v->map_file, strlen(v->map_file), where,
+                           sizeof(where));
     append(line, sizeof(line), " rule=\"%s:%u\"", where, v->grant_line);
   }
   if (v->rc != WIF_OK) {
@@ -213,7 +183,8 @@ static wif_rc check_account_name(const char *account, struct wif_error *err) {
     return WIF_OK;
   if (account == NULL)
     return wif_error_set(err, WIF_E_NO_MAPPING, "no account name");
-  log_value(account, strnlen(account, LOG_VALUE_MAX), shown, sizeof(shown));
+  wif_log_sanitize_value(account, strnlen(account, LOG_VALUE_MAX), shown,
+                         sizeof(shown));
   return wif_error_set(err, WIF_E_NO_MAPPING, "invalid account name \"%s\"",
                        shown);
 }
@@ -424,7 +395,7 @@ static wif_rc no_mapping(const struct wif_result *r, const char *account,
   const struct wif_identity *id = &r->identity;
 
   if (r->provider->authz_types == WIF_AUTHZ_BIT(WIF_AUTHZ_USER)) {
-    log_value(id->subject, id->subject_len, who, sizeof(who));
+    wif_log_sanitize_value(id->subject, id->subject_len, who, sizeof(who));
     return wif_error_set(err, WIF_E_NO_MAPPING,
                          "no rule in %s grants account \"%s\" to user \"%s\" "
                          "of provider \"%s\"",
@@ -435,7 +406,7 @@ static wif_rc no_mapping(const struct wif_result *r, const char *account,
                          "no rule in %s grants account \"%s\" to any of the "
                          "%zu groups of this identity of provider \"%s\"",
                          map_file, account, id->n_groups, r->provider->name);
-  log_value(id->subject, id->subject_len, who, sizeof(who));
+  wif_log_sanitize_value(id->subject, id->subject_len, who, sizeof(who));
   return wif_error_set(err, WIF_E_NO_MAPPING,
                        "no rule in %s grants account \"%s\" to user \"%s\", "
                        "its %zu groups or its claims, of provider \"%s\"",

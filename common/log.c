@@ -20,8 +20,9 @@ void wif_log(const struct wif_log *log, int priority, const char *fmt, ...) {
   log->fn(log->ctx, priority, line);
 }
 
-void wif_log_sanitize(const char *in, size_t in_len, char *out,
-                      size_t out_size) {
+/* quote: `"` is escaped too, for a value inside key="...". */
+static void sanitize(const char *in, size_t in_len, char *out, size_t out_size,
+                     bool quote) {
   static const char hex[] = "0123456789abcdef";
   size_t o = 0;
 
@@ -29,7 +30,8 @@ void wif_log_sanitize(const char *in, size_t in_len, char *out,
     return;
   for (size_t i = 0; in != NULL && i < in_len; i++) {
     unsigned char c = (unsigned char)in[i];
-    size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+    bool plain = c >= 0x20 && c < 0x7f && c != '\\' && !(quote && c == '"');
+    size_t need = plain ? 1 : 4;
 
     /* Keep room for "..." and the NUL when cutting. */
     if (o + need + 4 > out_size) {
@@ -50,4 +52,14 @@ void wif_log_sanitize(const char *in, size_t in_len, char *out,
     }
   }
   out[o] = '\0';
+}
+
+void wif_log_sanitize(const char *in, size_t in_len, char *out,
+                      size_t out_size) {
+  sanitize(in, in_len, out, out_size, false);
+}
+
+void wif_log_sanitize_value(const char *in, size_t in_len, char *out,
+                            size_t out_size) {
+  sanitize(in, in_len, out, out_size, true);
 }

@@ -31,4 +31,9 @@ void wif_log(const struct wif_log *log, int priority, const char *fmt, ...)
 void wif_log_sanitize(const char *in, size_t in_len, char *out,
                       size_t out_size);
 
+/* wif_log_sanitize that also turns `"` into \x22, for the value in a
+ * key="value" field: a claim cannot end the value early. */
+void wif_log_sanitize_value(const char *in, size_t in_len, char *out,
+                            size_t out_size);
+
 #endif
