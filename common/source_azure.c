@@ -147,8 +147,9 @@ wif_rc wif_source_azure_fetch(const struct wif_source_opts *o,
     rc = wif_error_set(err, rc, "azure: cannot build the request URL");
     goto out;
   }
-  memset(&call, 0, sizeof(call));
-  call.what = appsvc ? "azure (App Service)" : "azure";
+  wif_source_call_init(&call, o, appsvc ? "azure (App Service)" : "azure",
+                       appsvc ? 0
+                              : AZURE_GONE_WINDOW_MS + WIF_SOURCE_TIMEOUT_MS);
   call.req.url = url.p;
   call.req.headers = appsvc ? appsvc_headers : imds_headers;
   /* IMDS is plain http on a link-local address, never proxied (K3):
@@ -157,15 +158,10 @@ wif_rc wif_source_azure_fetch(const struct wif_source_opts *o,
   call.req.allow_http = true;
   call.req.ca_file = o->ca_file;
   call.retry_404 = true;
-  call.policy.max_retries = 3;
-  call.policy.base_ms = 1000;
-  call.policy.max_delay_ms = 8000;
   if (!appsvc) {
     call.policy.gone_delay_ms = AZURE_GONE_DELAY_MS;
     call.policy.gone_window_ms = AZURE_GONE_WINDOW_MS;
   }
-  call.policy.budget_ms = wif_source_budget_ms(
-      o, appsvc ? 0 : AZURE_GONE_WINDOW_MS + WIF_SOURCE_TIMEOUT_MS);
   if ((rc = wif_source_call(o, log, &call, &r, err)) != WIF_OK)
     goto out;
   rc = wif_source_json_token(call.what, r.body, r.body_len, "/access_token",

@@ -380,18 +380,13 @@ wif_rc wif_source_client_credentials_fetch(const struct wif_source_opts *o,
     if ((rc = form_field(&form, "client_secret", secret)))
       goto nomem;
   }
-  memset(&call, 0, sizeof(call));
-  call.what = "client-credentials";
+  wif_source_call_init(&call, o, "client-credentials", 0);
   call.req.url = o->token_endpoint;
   call.req.method = "POST";
   call.req.headers = headers;
   call.req.body = form.p;
   call.req.body_len = form.len;
   call.req.ca_file = o->ca_file; /* https only: the form carries a secret */
-  call.policy.max_retries = 3;
-  call.policy.base_ms = 1000;
-  call.policy.max_delay_ms = 8000;
-  call.policy.budget_ms = wif_source_budget_ms(o, 0);
   if ((rc = wif_source_call(o, log, &call, &r, err)) != WIF_OK)
     goto out;
   rc = wif_source_json_token("client-credentials", r.body, r.body_len,

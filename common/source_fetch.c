@@ -117,6 +117,17 @@ static bool header_is(const struct wif_http_response *r, const char *name,
   return true;
 }
 
+void wif_source_call_init(struct wif_source_call *c,
+                          const struct wif_source_opts *o, const char *what,
+                          int64_t default_budget_ms) {
+  memset(c, 0, sizeof(*c));
+  c->what = what;
+  c->policy.max_retries = 3;
+  c->policy.base_ms = 1000;
+  c->policy.max_delay_ms = 8000;
+  c->policy.budget_ms = wif_source_budget_ms(o, default_budget_ms);
+}
+
 wif_rc wif_source_call(const struct wif_source_opts *o,
                        const struct wif_log *log, struct wif_source_call *c,
                        struct wif_http_response *out, struct wif_error *err) {

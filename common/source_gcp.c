@@ -68,8 +68,7 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
     rc = wif_error_set(err, rc, "gcp: cannot build the request URL");
     goto out;
   }
-  memset(&call, 0, sizeof(call));
-  call.what = "gcp";
+  wif_source_call_init(&call, o, "gcp", 0);
   call.req.url = url.p;
   call.req.headers = headers;
   call.req.allow_http = true;
@@ -78,10 +77,6 @@ wif_rc wif_source_gcp_fetch(const struct wif_source_opts *o,
    * metadata server (a captive portal, another cloud, a spoof). */
   call.require_header = "Metadata-Flavor";
   call.require_value = "Google";
-  call.policy.max_retries = 3;
-  call.policy.base_ms = 1000;
-  call.policy.max_delay_ms = 8000;
-  call.policy.budget_ms = wif_source_budget_ms(o, 0);
   if ((rc = wif_source_call(o, log, &call, &r, err)) != WIF_OK)
     goto out;
   rc = wif_source_token_text("gcp", r.body, r.body_len, out_token, err);

@@ -34,15 +34,10 @@ wif_rc wif_source_github_fetch(const struct wif_source_opts *o,
     goto out;
   }
   headers[1] = auth.p;
-  memset(&call, 0, sizeof(call));
-  call.what = "github";
+  wif_source_call_init(&call, o, "github", 0);
   call.req.url = url.p;
   call.req.headers = headers;
   call.req.ca_file = o->ca_file; /* https only: the request carries a secret */
-  call.policy.max_retries = 3;
-  call.policy.base_ms = 1000;
-  call.policy.max_delay_ms = 8000;
-  call.policy.budget_ms = wif_source_budget_ms(o, 0);
   if ((rc = wif_source_call(o, log, &call, &r, err)) != WIF_OK)
     goto out;
   rc = wif_source_json_token("github", r.body, r.body_len, "/value", out_token,

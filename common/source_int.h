@@ -58,6 +58,15 @@ struct wif_source_call {
 };
 
 /*
+ * Clears c for one exchange named `what`, with the schedule every source
+ * retries on (3 retries, 1 s doubling up to 8 s) within o's budget
+ * (default_budget_ms, or the sources' default when that is 0).
+ */
+void wif_source_call_init(struct wif_source_call *c,
+                          const struct wif_source_opts *o, const char *what,
+                          int64_t default_budget_ms);
+
+/*
  * Performs c->req, retrying as the policy says, and bounds each attempt by
  * the remaining budget. WIF_OK only with a 2xx response in *out (clear it
  * with wif_http_response_clear). Otherwise the transport's code
