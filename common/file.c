@@ -684,6 +684,30 @@ out:
   return rc;
 }
 
+static char *join(const char *dir, const char *base, const char *ext) {
+  size_t n = strlen(dir) + 1 + strlen(base) + strlen(ext) + 1;
+  char *s = malloc(n);
+
+  if (s != NULL)
+    (void)snprintf(s, n, "%s/%s%s", dir, base, ext);
+  return s;
+}
+
+wif_rc wif_file_cache_paths(const char *dir, const char *base, const char *ext,
+                            const char *lock_ext, char **out_path,
+                            char **out_lock, struct wif_error *err) {
+  *out_path = join(dir, base, ext);
+  *out_lock = join(dir, base, lock_ext);
+  if (*out_path == NULL || *out_lock == NULL) {
+    free(*out_path);
+    free(*out_lock);
+    *out_path = NULL;
+    *out_lock = NULL;
+    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  }
+  return WIF_OK;
+}
+
 void wif_file_unlock(int *fd) {
   if (fd == NULL || *fd < 0)
     return;

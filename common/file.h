@@ -117,6 +117,15 @@ wif_rc wif_file_lock_at(int dirfd, const char *dir, const char *name,
 /* Releases and closes; *fd becomes -1. A negative *fd does nothing. */
 void wif_file_unlock(int *fd);
 
+/*
+ * The paths of a cache file and of its lock file in dir:
+ * "dir/<base><ext>" and "dir/<base><lock_ext>". Both new (free them), or
+ * neither and WIF_E_NOMEM.
+ */
+wif_rc wif_file_cache_paths(const char *dir, const char *base, const char *ext,
+                            const char *lock_ext, char **out_path,
+                            char **out_lock, struct wif_error *err);
+
 /* wif_file_write_atomic_at in the directory part of an absolute path. */
 wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,
                              mode_t mode, struct wif_error *err);

@@ -41,15 +41,6 @@ static const char *uri_or_empty(const struct wif_provider *p) {
   return p->jwks_uri != NULL ? p->jwks_uri : "";
 }
 
-static char *join(const char *dir, const char *name, const char *ext) {
-  size_t n = strlen(dir) + 1 + strlen(name) + strlen(ext) + 1;
-  char *s = malloc(n);
-
-  if (s != NULL)
-    (void)snprintf(s, n, "%s/%s%s", dir, name, ext);
-  return s;
-}
-
 wif_rc wif_jwks_store_paths(const char *dir, const struct wif_provider *p,
                             char **out_cache, char **out_lock,
                             struct wif_error *err) {
@@ -81,17 +72,8 @@ wif_rc wif_jwks_store_paths(const char *dir, const struct wif_provider *p,
   for (unsigned int i = 0; i < dlen; i++)
     (void)snprintf(hex + 2 * i, 3, "%02x", digest[i]);
   hex[2 * dlen] = '\0';
-  *out_cache = join(dir, hex, ".json");
-  *out_lock = join(dir, hex, ".lock");
-  if (*out_cache == NULL || *out_lock == NULL) {
-    free(*out_cache);
-    free(*out_lock);
-    *out_cache = NULL;
-    *out_lock = NULL;
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
-    goto out;
-  }
-  rc = WIF_OK;
+  rc = wif_file_cache_paths(dir, hex, ".json", ".lock", out_cache, out_lock,
+                            err);
 out:
   EVP_MD_CTX_free(md);
   return rc;

@@ -93,15 +93,6 @@ static wif_rc issuer_hash(const char *issuer,
   return digest(ISSUER_DOMAIN, issuer, strlen(issuer), NULL, 0, out, err);
 }
 
-static char *join(const char *dir, const char *hex, const char *ext) {
-  size_t n = strlen(dir) + 1 + strlen(hex) + strlen(ext) + 1;
-  char *s = malloc(n);
-
-  if (s != NULL)
-    (void)snprintf(s, n, "%s/%s%s", dir, hex, ext);
-  return s;
-}
-
 /* "<h>.replay": the store's name inside the cache directory. */
 static wif_rc store_name(const struct wif_provider *p, char *out,
                          size_t out_size, struct wif_error *err) {
@@ -133,16 +124,7 @@ wif_rc wif_replay_paths(const char *dir, const struct wif_provider *p,
     return wif_error_set(err, WIF_E_INTERNAL, "wif_replay_paths: bad call");
   if ((rc = store_name(p, name, sizeof(name), err)) != WIF_OK)
     return rc;
-  *out_store = join(dir, name, "");
-  *out_lock = join(dir, name, ".lock");
-  if (*out_store == NULL || *out_lock == NULL) {
-    free(*out_store);
-    free(*out_lock);
-    *out_store = NULL;
-    *out_lock = NULL;
-    return wif_error_set(err, WIF_E_NOMEM, "out of memory");
-  }
-  return WIF_OK;
+  return wif_file_cache_paths(dir, name, "", ".lock", out_store, out_lock, err);
 }
 
 /* ---- the file image ---- */
