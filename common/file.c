@@ -20,6 +20,7 @@
 #include "clock.h"
 
 #include "dynbuf.h"
+#include "text.h"
 #include "wipe.h"
 
 /* O_PATH lets us hold and fstat a directory we may not be able to read. */
@@ -551,8 +552,7 @@ wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
     goto out;
   }
   (void)snprintf(tmp, sizeof(tmp), ".%s.", name);
-  for (size_t i = 0; i < sizeof(rnd); i++)
-    (void)snprintf(tmp + strlen(tmp), 3, "%02x", rnd[i]);
+  wif_text_hex(rnd, sizeof(rnd), tmp + strlen(tmp));
   fd = openat(dirfd, tmp,
               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
               0600);

@@ -65,14 +65,6 @@ const char *wif_handover_key_dir(uid_t owner, const char *cache_dir) {
   return owner == 0 ? WIF_HANDOVER_RUN_DIR : cache_dir;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out) {
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = hex_digits[in[i] >> 4];
-    out[2 * i + 1] = hex_digits[in[i] & 0xf];
-  }
-  out[2 * n] = '\0';
-}
-
 /* ---- the key ---------------------------------------------------------- */
 
 static wif_rc errno_rc(int e) {
@@ -172,7 +164,7 @@ static wif_rc create_key(int dirfd, const char *dir, struct wif_error *err) {
     goto out;
   }
   memcpy(tmp, WIF_HANDOVER_KEY_FILE ".", sizeof(WIF_HANDOVER_KEY_FILE));
-  hex(rnd, sizeof(rnd), tmp + sizeof(WIF_HANDOVER_KEY_FILE));
+  wif_text_hex(rnd, sizeof(rnd), tmp + sizeof(WIF_HANDOVER_KEY_FILE));
   fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
               0600);
   if (fd < 0) {
@@ -470,13 +462,13 @@ wif_rc wif_handover_make(const struct wif_handover_facts *f,
     rc = WIF_OK; /* no WIF_BINDING: valid within this process only */
     goto out;
   }
-  hex(nonce, sizeof(nonce), binding);
+  wif_text_hex(nonce, sizeof(nonce), binding);
   values_of(out, values);
   rc = compute_tag(key, service, account, binding, values, tag, err);
   if (rc != WIF_OK)
     goto out;
   binding[2 * WIF_HANDOVER_NONCE_LEN] = ':';
-  hex(tag, sizeof(tag), binding + 2 * WIF_HANDOVER_NONCE_LEN + 1);
+  wif_text_hex(tag, sizeof(tag), binding + 2 * WIF_HANDOVER_NONCE_LEN + 1);
   if (!set_var(out, WIF_HO_BINDING, binding)) {
     rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
     goto out;
@@ -584,7 +576,7 @@ static wif_rc check_tag(const struct wif_handover_input *in,
   rc = compute_tag(key, in->service, account, nonce, in->values, tag, err);
   if (rc != WIF_OK)
     goto out;
-  hex(tag, sizeof(tag), want);
+  wif_text_hex(tag, sizeof(tag), want);
   if (CRYPTO_memcmp(want, given, 2 * TAG_LEN) != 0) {
     rc = wif_error_set(err, WIF_E_TAMPERED,
                        "WIF_BINDING does not match the WIF_* values, the "

@@ -21,6 +21,7 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "text.h"
 
 #define STORE_VERSION 1
 #define HASH_DOMAIN "pam_wif jwks cache v1\n"
@@ -69,9 +70,7 @@ wif_rc wif_jwks_store_paths(const char *dir, const struct wif_provider *p,
     rc = wif_error_set(err, WIF_E_NOMEM, "cannot hash the provider's name");
     goto out;
   }
-  for (unsigned int i = 0; i < dlen; i++)
-    (void)snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  hex[2 * dlen] = '\0';
+  wif_text_hex(digest, dlen, hex);
   rc = wif_file_cache_paths(dir, hex, ".json", ".lock", out_cache, out_lock,
                             err);
 out:

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "file.h"
+#include "text.h"
 
 static const unsigned char MAGIC[8] = {'W', 'I', 'F', 'R', 'P', 'L', 0, 1};
 
@@ -104,8 +105,7 @@ static wif_rc store_name(const struct wif_provider *p, char *out,
   rc = digest(NAME_DOMAIN, p->issuer, strlen(p->issuer), NULL, 0, h, err);
   if (rc != WIF_OK)
     return rc;
-  for (size_t i = 0; i < WIF_REPLAY_KEY_LEN; i++)
-    (void)snprintf(out + 2 * i, 3, "%02x", h[i]);
+  wif_text_hex(h, WIF_REPLAY_KEY_LEN, out);
   memcpy(out + 2 * WIF_REPLAY_KEY_LEN, ".replay", sizeof(".replay"));
   return WIF_OK;
 }

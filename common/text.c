@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Small text helpers shared by the line-oriented file parsers. */
+/* Small text helpers shared by the line-oriented file parsers, and the
+ * hex of hashed file names and tags. */
 #include "text.h"
 
 #include <string.h>
+
+void wif_text_hex(const unsigned char *in, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 0xf];
+  }
+  out[2 * n] = '\0';
+}
 
 const char *wif_text_skip_prefix(const char *s, const char *prefix) {
   size_t n = strlen(prefix);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Small text helpers shared by the line-oriented file parsers. */
+/* Small text helpers shared by the line-oriented file parsers, and the
+ * hex of hashed file names and tags. */
 #ifndef WIF_TEXT_H
 #define WIF_TEXT_H
 
@@ -38,6 +39,9 @@ int wif_text_ncasecmp(const char *a, const char *b, size_t n);
 /* The text after prefix when s starts with it, else NULL (Linux-PAM's
  * pam_str_skip_prefix): no hand-counted lengths. s may be NULL. */
 const char *wif_text_skip_prefix(const char *s, const char *prefix);
+
+/* in as lowercase hex: 2 * n digits and a NUL into out. */
+void wif_text_hex(const unsigned char *in, size_t n, char *out);
 
 /* Prefixes err's message with "name:line: " (or "name: " for line 0);
  * nothing when err or name is NULL. */

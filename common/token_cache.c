@@ -16,6 +16,7 @@
 
 #include "file.h"
 #include "jwt.h"
+#include "text.h"
 #include "wipe.h"
 
 #define CACHE_MAGIC "wif-token-cache-v1 "
@@ -40,17 +41,13 @@ wif_rc wif_token_cache_dir(const char *runtime_dir, uid_t uid, char **out_dir,
 
 static wif_rc file_name(const char *key, char out[CACHE_NAME_LEN + 1],
                         struct wif_error *err) {
-  static const char hex[] = "0123456789abcdef";
   unsigned char md[32];
   unsigned int n = 0;
 
   if (EVP_Digest(key, strlen(key), md, &n, EVP_sha256(), NULL) != 1 ||
       n != sizeof(md))
     return wif_error_set(err, WIF_E_INTERNAL, "token cache: SHA-256 failed");
-  for (size_t i = 0; i < sizeof(md); i++) {
-    out[2 * i] = hex[md[i] >> 4];
-    out[2 * i + 1] = hex[md[i] & 0xf];
-  }
+  wif_text_hex(md, sizeof(md), out);
   memcpy(out + 64, ".token", 7);
   return WIF_OK;
 }

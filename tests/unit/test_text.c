@@ -175,6 +175,21 @@ static void test_skip_prefix(void **state) {
   assert_string_equal(wif_text_skip_prefix("config=", "config="), "");
 }
 
+/* Lowercase, two digits a byte, NUL-terminated: cache file names on disk
+ * depend on it. */
+static void test_hex(void **state) {
+  const unsigned char in[] = {0x00, 0x0f, 0xa5, 0xff};
+  char out[2 * sizeof(in) + 2];
+
+  (void)state;
+  memset(out, 'x', sizeof(out));
+  wif_text_hex(in, sizeof(in), out);
+  assert_string_equal(out, "000fa5ff");
+  assert_int_equal(out[sizeof(out) - 1], 'x');
+  wif_text_hex(in, 0, out);
+  assert_string_equal(out, "");
+}
+
 static void test_prefix_error(void **state) {
   struct wif_error err;
 
@@ -205,6 +220,7 @@ int main(void) {
       cmocka_unit_test(test_ncasecmp_turkish),
       cmocka_unit_test(test_skip_prefix),
       cmocka_unit_test(test_prefix_error),
+      cmocka_unit_test(test_hex),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
