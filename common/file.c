@@ -432,12 +432,29 @@ static wif_rc check_size(const struct stat *st, const char *path,
   return WIF_OK;
 }
 
+/* The rest of both readers, on the open descriptor: a regular file of at
+ * most max_size bytes, read whole. (The trusted open has refused other
+ * types already; the plain open has not.) */
+static wif_rc read_regular(int fd, const char *path, size_t max_size,
+                           char **out, size_t *out_len, struct wif_error *err) {
+  struct stat st;
+  wif_rc rc;
+
+  if (fstat(fd, &st) != 0)
+    return wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
+                         strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return wif_error_set(err, WIF_E_SYSTEM, "%s: not a regular file", path);
+  if ((rc = check_size(&st, path, max_size, err)) != WIF_OK)
+    return rc;
+  return read_all(fd, path, (size_t)st.st_size, max_size, out, out_len, err);
+}
+
 wif_rc wif_file_read_trusted(const char *path, uid_t owner, size_t max_size,
                              char **out, size_t *out_len,
                              struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   int fd = -1;
-  struct stat st;
 
   if (out != NULL)
     *out = NULL;
@@ -449,14 +466,7 @@ wif_rc wif_file_read_trusted(const char *path, uid_t owner, size_t max_size,
   }
   if ((rc = wif_file_open_trusted(path, owner, &fd, err)) != WIF_OK)
     goto out;
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if ((rc = check_size(&st, path, max_size, err)) != WIF_OK)
-    goto out;
-  rc = read_all(fd, path, (size_t)st.st_size, max_size, out, out_len, err);
+  rc = read_regular(fd, path, max_size, out, out_len, err);
 out:
   close_fd(&fd);
   return rc;
@@ -466,7 +476,6 @@ wif_rc wif_file_read(const char *path, size_t max_size, char **out,
                      size_t *out_len, struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   int fd = -1;
-  struct stat st;
 
   if (out != NULL)
     *out = NULL;
@@ -482,18 +491,7 @@ wif_rc wif_file_read(const char *path, size_t max_size, char **out,
                        strerror(errno));
     goto out;
   }
-  if (fstat(fd, &st) != 0) {
-    rc = wif_error_set(err, errno_rc(errno), "%s: cannot stat: %s", path,
-                       strerror(errno));
-    goto out;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    rc = wif_error_set(err, WIF_E_SYSTEM, "%s: not a regular file", path);
-    goto out;
-  }
-  if ((rc = check_size(&st, path, max_size, err)) != WIF_OK)
-    goto out;
-  rc = read_all(fd, path, (size_t)st.st_size, max_size, out, out_len, err);
+  rc = read_regular(fd, path, max_size, out, out_len, err);
 out:
   close_fd(&fd);
   return rc;
