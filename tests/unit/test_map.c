@@ -3,7 +3,6 @@
  * matching (G2, G5, E14, E15), and loading with the file rules (I1). */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -55,35 +54,23 @@ static struct wif_map *parse_ok(const struct wif_config *cfg,
   return map;
 }
 
+/* Runs fn on each .map file of tests/data/map/KIND, with the test
+ * config as ctx. */
 static size_t for_each_map(const char *kind,
-                           void (*fn)(const struct wif_config *, const char *,
-                                      const char *)) {
+                           void (*fn)(const char *path, const char *name,
+                                      void *ctx)) {
   struct wif_config *cfg = config();
   char dir[1024];
-  DIR *d;
-  struct dirent *e;
-  size_t n = 0;
+  size_t n;
 
   snprintf(dir, sizeof(dir), "%s/%s", MAP_DATA, kind);
-  assert_non_null(d = opendir(dir));
-  while ((e = readdir(d)) != NULL) {
-    size_t len = strlen(e->d_name);
-    char *path;
-
-    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
-      continue;
-    path = wif_test_path(dir, e->d_name);
-    fn(cfg, path, e->d_name);
-    free(path);
-    n++;
-  }
-  closedir(d);
+  n = wif_test_for_each_file(dir, ".map", fn, cfg);
   wif_config_free(cfg);
   return n;
 }
 
-static void check_valid(const struct wif_config *cfg, const char *path,
-                        const char *name) {
+static void check_valid(const char *path, const char *name, void *ctx) {
+  const struct wif_config *cfg = ctx;
   struct wif_map *map = NULL;
   struct wif_error err;
   size_t len;
@@ -102,21 +89,15 @@ static void check_valid(const struct wif_config *cfg, const char *path,
   free(text);
 }
 
-static void check_invalid(const struct wif_config *cfg, const char *path,
-                          const char *name) {
-  static const char tag[] = "# expect: ";
+static void check_invalid(const char *path, const char *name, void *ctx) {
+  const struct wif_config *cfg = ctx;
   struct wif_map *map = (struct wif_map *)1;
   struct wif_error err;
   size_t len;
   char *text = wif_test_read(path, &len);
-  char *nl = strchr(text, '\n');
-  char *want;
+  char *want = wif_test_expected_error(text, name, NULL);
   wif_rc rc;
 
-  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL)
-    fail_msg("%s: the first line must be \"# expect: MESSAGE\"", name);
-  assert_non_null(want = strndup(text + sizeof(tag) - 1,
-                                 (size_t)(nl - text) - (sizeof(tag) - 1)));
   wif_error_clear(&err);
   rc = wif_map_parse(text, len, name, cfg, &map, &err);
   if (rc != WIF_E_CONFIG_INVALID)
@@ -448,8 +429,35 @@ static void copy_file(const char *src, const char *dst) {
   free(text);
 }
 
+/* What one invalid drop-in case is checked against. */
+struct dropin_case {
+  const char *map_path; /* the main map */
+  const char *as;       /* where the case is installed */
+  const struct wif_config *cfg;
+};
+
+static void check_dropin_invalid(const char *path, const char *name,
+                                 void *ctx) {
+  const struct dropin_case *c = ctx;
+  struct wif_map *map = NULL;
+  struct wif_error err;
+  char *text = wif_test_read(path, NULL);
+  char *want = wif_test_expected_error(text, name, c->as);
+
+  write_file(c->as, text, 0644);
+  if (wif_map_load(c->map_path, getuid(), c->cfg, &map, &err) !=
+      WIF_E_CONFIG_INVALID)
+    fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name,
+             wif_rc_name(err.rc), err.msg);
+  assert_null(map);
+  if (strcmp(err.msg, want) != 0)
+    fail_msg("%s: got \"%s\", want \"%s\"", name, err.msg, want);
+  assert_int_equal(unlink(c->as), 0);
+  free(want);
+  free(text);
+}
+
 static void test_dropin(void **state) {
-  static const char tag[] = "# expect: ";
   char *dir = make_dir();
   char *d = wif_test_path(dir, "pam_wif.d");
   char *conf = wif_test_path(dir, "pam_wif.conf");
@@ -459,9 +467,7 @@ static void test_dropin(void **state) {
   struct wif_config *cfg = NULL;
   struct wif_map *map = NULL;
   struct wif_error err;
-  DIR *dd;
-  struct dirent *e;
-  size_t n = 0;
+  struct dropin_case invalid;
   static const char *const data[] = {"10-github.conf", "20-global.conf",
                                      "50-github.map", "60-k8s.map"};
 
@@ -510,39 +516,11 @@ static void test_dropin(void **state) {
   map = NULL;
 
   /* Each invalid/NAME.map as a drop-in. */
-  assert_non_null(dd = opendir(DROPIN_DATA "/invalid"));
-  while ((e = readdir(dd)) != NULL) {
-    char src[PATH_MAX];
-    char want[PATH_MAX + 512];
-    size_t len = strlen(e->d_name);
-    const char *at = NULL;
-    char *text;
-    char *nl;
-
-    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
-      continue;
-    snprintf(src, sizeof(src), "%s/invalid/%s", DROPIN_DATA, e->d_name);
-    text = wif_test_read(src, &len);
-    nl = strchr(text, '\n');
-    if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
-        (at = strstr(text, "DROPIN")) == NULL || at > nl)
-      fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
-    snprintf(want, sizeof(want), "%.*s%s%.*s",
-             (int)((size_t)(at - text) - (sizeof(tag) - 1)),
-             text + sizeof(tag) - 1, as, (int)(nl - at - 6), at + 6);
-    write_file(as, text, 0644);
-    if (wif_map_load(path, getuid(), cfg, &map, &err) != WIF_E_CONFIG_INVALID)
-      fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,
-               wif_rc_name(err.rc), err.msg);
-    assert_null(map);
-    if (strcmp(err.msg, want) != 0)
-      fail_msg("%s: got \"%s\", want \"%s\"", e->d_name, err.msg, want);
-    assert_int_equal(unlink(as), 0);
-    free(text);
-    n++;
-  }
-  closedir(dd);
-  assert_true(n >= 3);
+  invalid.map_path = path;
+  invalid.as = as;
+  invalid.cfg = cfg;
+  assert_true(wif_test_for_each_file(DROPIN_DATA "/invalid", ".map",
+                                     check_dropin_invalid, &invalid) >= 3);
 
   /* Same file rules as the main map. */
   assert_int_equal(chmod(m50, 0666), 0);

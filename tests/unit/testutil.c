@@ -5,6 +5,7 @@
 #endif
 #include "testutil.h"
 
+#include <dirent.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,58 @@ char *wif_test_path(const char *dir, const char *name) {
   assert_non_null(p);
   snprintf(p, n, "%s/%s", dir, name);
   return p;
+}
+
+size_t wif_test_for_each_file(const char *dir, const char *suffix,
+                              void (*fn)(const char *path, const char *name,
+                                         void *ctx),
+                              void *ctx) {
+  size_t slen = strlen(suffix);
+  size_t n = 0;
+  struct dirent *e;
+  DIR *d = opendir(dir);
+
+  if (d == NULL)
+    fail_msg("cannot open %s", dir);
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    char *path;
+
+    if (len <= slen || strcmp(e->d_name + len - slen, suffix) != 0)
+      continue;
+    path = wif_test_path(dir, e->d_name);
+    fn(path, e->d_name, ctx);
+    free(path);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+char *wif_test_expected_error(const char *text, const char *name,
+                              const char *dropin_as) {
+  static const char tag[] = "# expect: ";
+  static const char word[] = "DROPIN";
+  const char *nl = strchr(text, '\n');
+  const char *msg = text + sizeof(tag) - 1;
+  const char *at = NULL;
+  char *want;
+  size_t n;
+
+  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
+      (dropin_as != NULL && ((at = strstr(msg, word)) == NULL || at > nl)))
+    fail_msg("%s: the first line must be \"# expect: %s\"", name,
+             dropin_as != NULL ? "DROPIN..." : "MESSAGE");
+  if (dropin_as == NULL) {
+    assert_non_null(want = strndup(msg, (size_t)(nl - msg)));
+    return want;
+  }
+  n = (size_t)(nl - msg) - (sizeof(word) - 1) + strlen(dropin_as) + 1;
+  assert_non_null(want = malloc(n));
+  snprintf(want, n, "%.*s%s%.*s", (int)(at - msg), msg, dropin_as,
+           (int)((size_t)(nl - at) - (sizeof(word) - 1)),
+           at + sizeof(word) - 1);
+  return want;
 }
 
 char *wif_test_key_path(const char *name) {

@@ -25,6 +25,24 @@ char *wif_test_read(const char *path, size_t *len);
 /* "dir/name", caller frees. */
 char *wif_test_path(const char *dir, const char *name);
 
+/* Calls fn(path, name, ctx) on each file of dir whose name is longer than
+ * suffix and ends in it; returns how many. Fails the test when dir cannot
+ * be opened. */
+size_t wif_test_for_each_file(const char *dir, const char *suffix,
+                              void (*fn)(const char *path, const char *name,
+                                         void *ctx),
+                              void *ctx);
+
+/*
+ * The message an invalid data case must produce, from its first line
+ * "# expect: MESSAGE" (name labels the failure). With dropin_as not NULL
+ * the case is installed as a drop-in at that path: the message must hold
+ * the word DROPIN, which is replaced by dropin_as. Fails the test when
+ * the line is not there. Caller frees.
+ */
+char *wif_test_expected_error(const char *text, const char *name,
+                              const char *dropin_as);
+
 /* Path of a generated key file (WIF_TEST_KEYS_DIR/name); caller frees. */
 char *wif_test_key_path(const char *name);
 
