@@ -110,16 +110,6 @@ static inline void scratch_remove(const char *dir) {
   (void)nftw(dir, st_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static inline void write_text(const char *path, const char *data, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  size_t len = strlen(data);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, data, len), (ssize_t)len);
-  assert_int_equal(fchmod(fd, mode), 0);
-  assert_int_equal(close(fd), 0);
-}
-
 /* A loopback fake service (tests/tools/fake_metadata.py), started on port
  * 0 with a bounded lifetime and killed by fake_stop. */
 struct fake_service {

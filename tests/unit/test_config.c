@@ -589,12 +589,8 @@ static int teardown_dir(void **state) {
 static char *write_conf(const char *name, const char *data, size_t len,
                         mode_t mode) {
   char *p = wif_test_path(tmpdir, name);
-  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, data, len), (ssize_t)len);
-  assert_int_equal(fchmod(fd, mode), 0);
-  assert_int_equal(close(fd), 0);
+  wif_test_write(p, data, len, mode);
   return p;
 }
 

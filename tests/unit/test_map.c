@@ -339,24 +339,7 @@ static void test_parse_bad_calls(void **state) {
 /* A private directory under the build tree (the trusted-file rules walk
  * every parent, which rules out /tmp). */
 static char *make_dir(void) {
-  char *dir = wif_test_path(WIF_TEST_KEYS_DIR, "../map-XXXXXX");
-  char *slash;
-
-  /* Drop "keys/.." so no component is "..". */
-  slash = strstr(dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(dir));
-  return dir;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  assert_int_equal(fchmod(fd, mode), 0);
-  close(fd);
+  return wif_test_build_dir("map", 0700);
 }
 
 /* I1: the same ownership and mode rules as the config; a missing map is a
@@ -373,7 +356,7 @@ static void test_load(void **state) {
                    WIF_E_CONFIG_INVALID);
   assert_null(map);
   assert_non_null(strstr(err.msg, path));
-  write_file(path, "azure-prod user a dbadmin\n", 0644);
+  wif_test_write_text(path, "azure-prod user a dbadmin\n", 0644);
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
   assert_int_equal(map->n_rules, 1);
   assert_string_equal(map->name, path);
@@ -387,7 +370,7 @@ static void test_load(void **state) {
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                    WIF_E_CONFIG_INSECURE);
   /* Errors name the full path and the line. */
-  write_file(path, "\nazure-prd user a dbadmin\n", 0644);
+  wif_test_write_text(path, "\nazure-prd user a dbadmin\n", 0644);
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                    WIF_E_CONFIG_INVALID);
   {
@@ -425,7 +408,7 @@ static void copy_file(const char *src, const char *dst) {
   size_t len;
   char *text = wif_test_read(src, &len);
 
-  write_file(dst, text, 0644);
+  wif_test_write_text(dst, text, 0644);
   free(text);
 }
 
@@ -444,7 +427,7 @@ static void check_dropin_invalid(const char *path, const char *name,
   char *text = wif_test_read(path, NULL);
   char *want = wif_test_expected_error(text, name, c->as);
 
-  write_file(c->as, text, 0644);
+  wif_test_write_text(c->as, text, 0644);
   if (wif_map_load(c->map_path, getuid(), c->cfg, &map, &err) !=
       WIF_E_CONFIG_INVALID)
     fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name,
@@ -473,11 +456,11 @@ static void test_dropin(void **state) {
 
   (void)state;
   assert_int_equal(mkdir(d, 0755), 0);
-  write_file(conf,
-             "[provider main]\nissuer = https://issuer.example/main\n"
-             "audience = api://host\n",
-             0644);
-  write_file(path, "main user a dbadmin\n", 0644);
+  wif_test_write_text(conf,
+                      "[provider main]\nissuer = https://issuer.example/main\n"
+                      "audience = api://host\n",
+                      0644);
+  wif_test_write_text(path, "main user a dbadmin\n", 0644);
   for (size_t i = 0; i < 4; i++) {
     char src[PATH_MAX];
     char *dst = wif_test_path(d, data[i]);
@@ -541,7 +524,7 @@ static void test_dropin(void **state) {
     assert_non_null(big);
     memset(big, '\n', big_len);
     big[big_len] = '\0';
-    write_file(as, big, 0644);
+    wif_test_write_text(as, big, 0644);
     free(big);
     assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                      WIF_E_CONFIG_INVALID);

@@ -24,7 +24,7 @@ static char *put(const char *name, const char *data, mode_t mode) {
   char *p = NULL;
 
   assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
-  write_text(p, data, mode);
+  wif_test_write_text(p, data, mode);
   return p;
 }
 

@@ -349,7 +349,7 @@ static void test_client_secret(void **state) {
   (void)snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
   (void)snprintf(ep, sizeof(ep), "%s/oauth2/v2.0/token", url);
   assert_true(asprintf(&secret, "%s/secret", dir) > 0);
-  write_text(secret, "s3cret\n", 0600);
+  wif_test_write_text(secret, "s3cret\n", 0600);
   wif_source_opts_init(&o);
   o.kind = WIF_SOURCE_CLIENT_CREDENTIALS;
   o.token_endpoint = ep;
@@ -366,22 +366,22 @@ static void test_client_secret(void **state) {
   free(log);
   wif_source_token_free(tok);
   tok = NULL;
-  write_text(secret, "wrong\n", 0600);
+  wif_test_write_text(secret, "wrong\n", 0600);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_TOKEN_UNAVAILABLE);
   assert_non_null(strstr(err.msg, "HTTP 401"));
   assert_non_null(strstr(err.msg, "invalid_client"));
   /* A secret others can read is refused before any request. */
-  write_text(secret, "s3cret\n", 0640);
+  wif_test_write_text(secret, "s3cret\n", 0640);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_CONFIG_INSECURE);
-  write_text(secret, "s3cret\nmore\n", 0600);
+  wif_test_write_text(secret, "s3cret\nmore\n", 0600);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_CONFIG_INVALID);
   /* https only: the form carries the secret. */
   (void)snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/oauth2/v2.0/token",
                  f.port);
-  write_text(secret, "s3cret\n", 0600);
+  wif_test_write_text(secret, "s3cret\n", 0600);
   assert_int_not_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
   assert_null(tok);
   free(secret);

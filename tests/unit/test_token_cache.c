@@ -222,7 +222,7 @@ static void test_symlink_entry(void **state) {
       wif_token_cache_put(cache, "l", "a.b.c", NOW + 3600, NOW, NULL), WIF_OK);
   entry = only_entry(cache);
   assert_true(asprintf(&target, "%s/target", base) > 0);
-  write_text(target, "wif-token-cache-v1 9999999999\nx.y.z\n", 0600);
+  wif_test_write_text(target, "wif-token-cache-v1 9999999999\nx.y.z\n", 0600);
   assert_int_equal(unlink(entry), 0);
   assert_int_equal(symlink(target, entry), 0);
   assert_int_equal(wif_token_cache_get(cache, "l", NOW, &tok, &exp, &err),
@@ -253,13 +253,13 @@ static void test_corrupt_entries(void **state) {
       wif_token_cache_put(cache, "c", "a.b.c", NOW + 3600, NOW, NULL), WIF_OK);
   entry = only_entry(cache);
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    write_text(entry, bad[i], 0600);
+    wif_test_write_text(entry, bad[i], 0600);
     assert_int_equal(wif_token_cache_get(cache, "c", NOW, &tok, &exp, NULL),
                      WIF_E_TOKEN_UNAVAILABLE);
     assert_null(tok);
   }
   /* Control: the well-formed entry reads back. */
-  write_text(entry, "wif-token-cache-v1 9999999999\na.b.c\n", 0600);
+  wif_test_write_text(entry, "wif-token-cache-v1 9999999999\na.b.c\n", 0600);
   assert_int_equal(wif_token_cache_get(cache, "c", NOW, &tok, &exp, NULL),
                    WIF_OK);
   wif_source_token_free(tok);

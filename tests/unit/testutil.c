@@ -6,10 +6,13 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -52,6 +55,37 @@ char *wif_test_path(const char *dir, const char *name) {
   assert_non_null(p);
   snprintf(p, n, "%s/%s", dir, name);
   return p;
+}
+
+void wif_test_write(const char *path, const char *data, size_t len,
+                    mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    fail_msg("cannot create %s", path);
+  assert_int_equal(write(fd, data, len), (ssize_t)len);
+  assert_int_equal(fchmod(fd, mode), 0);
+  assert_int_equal(close(fd), 0);
+}
+
+void wif_test_write_text(const char *path, const char *text, mode_t mode) {
+  wif_test_write(path, text, strlen(text), mode);
+}
+
+char *wif_test_build_dir(const char *prefix, mode_t mode) {
+  size_t n = strlen(WIF_TEST_KEYS_DIR) + strlen(prefix) + 16;
+  char *dir = malloc(n);
+  char *slash;
+
+  assert_non_null(dir);
+  snprintf(dir, n, "%s/../%s-XXXXXX", WIF_TEST_KEYS_DIR, prefix);
+  /* Drop "keys/.." so no component is "..". */
+  slash = strstr(dir, "/keys/../");
+  assert_non_null(slash);
+  memmove(slash, slash + 8, strlen(slash + 8) + 1);
+  assert_non_null(mkdtemp(dir));
+  assert_int_equal(chmod(dir, mode), 0);
+  return dir;
 }
 
 size_t wif_test_for_each_file(const char *dir, const char *suffix,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -24,6 +25,19 @@ char *wif_test_read(const char *path, size_t *len);
 
 /* "dir/name", caller frees. */
 char *wif_test_path(const char *dir, const char *name);
+
+/* Writes len bytes to path (created, or truncated), then sets exactly
+ * mode; fails the test on any error. */
+void wif_test_write(const char *path, const char *data, size_t len,
+                    mode_t mode);
+
+/* wif_test_write of a string. */
+void wif_test_write_text(const char *path, const char *text, mode_t mode);
+
+/* A fresh directory with mode, named PREFIX-XXXXXX next to the generated
+ * keys in the build tree (the trusted-file rules walk every parent, which
+ * rules out /tmp), its path without a ".." component. Caller frees. */
+char *wif_test_build_dir(const char *prefix, mode_t mode);
 
 /* Calls fn(path, name, ctx) on each file of dir whose name is longer than
  * suffix and ends in it; returns how many. Fails the test when dir cannot
