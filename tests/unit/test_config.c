@@ -2,7 +2,6 @@
 /* Unit tests for config.c: every key, every default, every message, and
  * the data-driven tests/data/config/{valid,invalid} folders. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdio.h>
@@ -564,26 +563,15 @@ static void test_design_example(void **state) {
  * path names the messages. */
 static char tmpdir[PATH_MAX];
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static int setup_dir(void **state) {
-  char tmpl[] = "wif-test-config-XXXXXX";
-
   (void)state;
-  if (mkdtemp(tmpl) == NULL || realpath(tmpl, tmpdir) == NULL)
-    return -1;
-  return chmod(tmpdir, 0700);
+  wif_test_scratch_dir(tmpdir, sizeof(tmpdir), "wif-test-config");
+  return 0;
 }
 
 static int teardown_dir(void **state) {
   (void)state;
-  return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return wif_test_remove_tree(tmpdir);
 }
 
 static char *write_conf(const char *name, const char *data, size_t len,

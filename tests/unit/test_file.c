@@ -3,7 +3,6 @@
  * atomic writes (I5). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,28 +30,15 @@ static char *path_in(const char *name) {
   return p;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static int setup(void **state) {
-  char tmpl[] = "wif-test-file-XXXXXX";
-
   (void)state;
-  if (mkdtemp(tmpl) == NULL || realpath(tmpl, base) == NULL)
-    return -1;
-  return chmod(base, 0700);
+  wif_test_scratch_dir(base, sizeof(base), "wif-test-file");
+  return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  /* Undo modes that would stop the removal. */
-  (void)chmod(base, 0700);
-  return nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return wif_test_remove_tree(base);
 }
 
 /* A uid the file is not owned by, and the expected-owner argument that

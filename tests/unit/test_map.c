@@ -4,7 +4,6 @@
 #include "testutil.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,14 +395,6 @@ static void test_load(void **state) {
  * map, with the same rules; messages name the drop-in file:line. */
 #define DROPIN_DATA WIF_TEST_DATA_DIR "/dropin"
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static void copy_file(const char *src, const char *dst) {
   size_t len;
   char *text = wif_test_read(src, &len);
@@ -534,7 +525,7 @@ static void test_dropin(void **state) {
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
   wif_map_free(map);
   wif_config_free(cfg);
-  assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+  assert_int_equal(wif_test_remove_tree(dir), 0);
   free(as);
   free(m50);
   free(path);

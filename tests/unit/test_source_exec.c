@@ -11,13 +11,13 @@ static char dir[PATH_MAX];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(dir, sizeof(dir), "wif-test-exec");
+  wif_test_scratch_dir(dir, sizeof(dir), "wif-test-exec");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(dir);
+  (void)wif_test_remove_tree(dir);
   return 0;
 }
 

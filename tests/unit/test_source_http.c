@@ -13,14 +13,14 @@ static char url[128];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(dir, sizeof(dir), "wif-test-http");
+  wif_test_scratch_dir(dir, sizeof(dir), "wif-test-http");
   (void)snprintf(logpath, sizeof(logpath), "%s/requests.log", dir);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(dir);
+  (void)wif_test_remove_tree(dir);
   return 0;
 }
 

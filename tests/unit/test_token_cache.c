@@ -13,14 +13,14 @@ static char cache[PATH_MAX + 16];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(base, sizeof(base), "wif-test-cache");
+  wif_test_scratch_dir(base, sizeof(base), "wif-test-cache");
   (void)snprintf(cache, sizeof(cache), "%s/pam_wif", base);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(base);
+  (void)wif_test_remove_tree(base);
   return 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +72,33 @@ void wif_test_write(const char *path, const char *data, size_t len,
 
 void wif_test_write_text(const char *path, const char *text, mode_t mode) {
   wif_test_write(path, text, strlen(text), mode);
+}
+
+void wif_test_scratch_dir(char *out, size_t size, const char *prefix) {
+  char tmpl[PATH_MAX];
+  char *r;
+
+  (void)snprintf(tmpl, sizeof(tmpl), "%s-XXXXXX", prefix);
+  assert_non_null(mkdtemp(tmpl));
+  r = realpath(tmpl, NULL);
+  assert_non_null(r);
+  assert_true(strlen(r) < size);
+  memcpy(out, r, strlen(r) + 1);
+  free(r);
+  assert_int_equal(chmod(out, 0700), 0);
+}
+
+static int remove_entry(const char *p, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+int wif_test_remove_tree(const char *dir) {
+  (void)chmod(dir, 0700); /* undo modes that would stop the removal */
+  return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 char *wif_test_build_dir(const char *prefix, mode_t mode) {

@@ -34,6 +34,15 @@ void wif_test_write(const char *path, const char *data, size_t len,
 /* wif_test_write of a string. */
 void wif_test_write_text(const char *path, const char *text, mode_t mode);
 
+/* A fresh 0700 directory PREFIX-XXXXXX in the current directory (the
+ * build tree: trusted paths must not pass through a world-writable
+ * directory such as /tmp); its absolute path in out (size bytes). */
+void wif_test_scratch_dir(char *out, size_t size, const char *prefix);
+
+/* Makes dir 0700 and removes it with everything below it: 0, or -1 when
+ * something could not be removed. */
+int wif_test_remove_tree(const char *dir);
+
 /* A fresh directory with mode, named PREFIX-XXXXXX next to the generated
  * keys in the build tree (the trusted-file rules walk every parent, which
  * rules out /tmp), its path without a ".." component. Caller frees. */
