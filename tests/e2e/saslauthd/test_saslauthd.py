@@ -18,7 +18,6 @@ therefore uses deliberately compact tokens (ES256, header {"alg":"ES256"},
 five short claims: about 230 bytes) to show that the PAM side works;
 LimitTest pins down that a token of ordinary size never reaches PAM.
 """
-import argparse
 import base64
 import json
 import os
@@ -34,9 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import mint_token  # noqa: E402
 import rootenv  # noqa: E402
+import testmain  # noqa: E402
 
 ARGS = None
-SKIP = 77
 SASLAUTHD = "/usr/sbin/saslauthd"
 TESTSASLAUTHD = "/usr/sbin/testsaslauthd"
 AUDIENCE = "db"  # short: the whole token must fit in 256 bytes
@@ -202,24 +201,21 @@ class LimitTest(SaslTest):
             self.assertIn("password exceeded MAX_REQ_LEN", f.read())
 
 
-def main():
+def publish(args):
     global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--helper", help="the key-fetch helper (helper=PATH)")
-    ARGS, rest = ap.parse_known_args()
+    ARGS = args
+
+
+def prepare(args, rest):
     if os.geteuid() != 0:
-        print("test_saslauthd: needs root; skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("needs root")
     if not (os.access(SASLAUTHD, os.X_OK) and
             os.access(TESTSASLAUTHD, os.X_OK)):
-        print("test_saslauthd: no saslauthd (tests/install_deps.sh installs "
-              "sasl2-bin); skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("no saslauthd (tests/install_deps.sh installs "
+                            "sasl2-bin)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # --helper: the key-fetch helper (helper=PATH).
+    testmain.main(["--module"], prepare, publish, optional=["--helper"])
