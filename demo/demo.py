@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,15 +56,8 @@ class PrivateLog:
     def start(self):
         sock = os.path.join(self.dir, "log")
         ready = os.path.join(self.dir, "ready")
-        self.proc = subprocess.Popen(
-            [harness.PYTHON, os.path.join(ROOT, "tests/tools/syslog_sink.py"),
-             "--socket", sock, "--out", self.file, "--ready", ready,
-             "--lifetime", "3600"])
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the demo's syslog receiver did not start")
-            time.sleep(0.05)
+        self.proc = harness.rootenv.start_syslog_sink(self.file, ready, 3600,
+                                                      sock)
         # A symbolic link (/run/systemd/journal/dev-log) is followed: the
         # mount covers its target, in this namespace only.
         r = subprocess.run(["mount", "--bind", sock, "/dev/log"],
@@ -76,13 +68,8 @@ class PrivateLog:
         return self
 
     def close(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
+        harness.rootenv.stop(self.proc)
+        self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -13,11 +13,12 @@ named with a random suffix and removed by close(), also after a failure:
   - a syslog receiver when the machine has no /dev/log.
 
 Needs root. Nothing is installed and nothing outside these names changes.
+The root-only parts (work directory, PAM services, accounts, syslog
+receiver, teardown) are tests/tools/rootenv.py, shared with the other
+suites that run as root.
 """
-import atexit
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,112 +29,61 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 
 import mint_token  # noqa: E402
-import test_idp  # noqa: E402
+import rootenv  # noqa: E402
+from rootenv import PYTHON, free_port, run  # noqa: E402
 
-PYTHON = "/usr/bin/python3"
 AUDIENCE = "api://pam-wif-e2e"
 SSHD = "/usr/sbin/sshd"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, **kw)
-
-
-class Host:
+class Host(rootenv.RootEnv):
     """The admin host: IdP, config, mapping, accounts, PAM service, sshd."""
 
     def __init__(self, module, wifctl, accounts=("db", "ro", "other"),
                  log=lambda msg: None):
+        super().__init__()
         self.module = os.path.abspath(module)
         self.wifctl = os.path.abspath(wifctl)
         self.log = log
         self.tag = secrets.token_hex(3)
         self.service = "wif-e2e-" + self.tag
-        self.dir = None
-        self.idp = None
         self.sshd = None
-        self.sink = None
         self.users = {}
         self.pam_file = None
         self.account_roles = accounts
-        self.syslog_file = None
-        self.extra_pam_files = []
 
     # ---- setup ----
-
-    def open(self):
-        # Also on SIGTERM (a ctest timeout), when the caller turns it into
-        # SystemExit: no account, PAM service or process is left behind.
-        atexit.register(self.close)
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
     def _open(self):
         if os.geteuid() != 0:
             raise PermissionError("the end-to-end host needs root")
-        self.dir = run(["mktemp", "-d", "/run/pam_wif_e2e.XXXXXX"]).stdout
-        self.dir = self.dir.strip()
-        os.chmod(self.dir, 0o700)
-        self.keys = os.path.join(self.dir, "keys")
+        self.make_dir("/run", "pam_wif_e2e.", 0o700)
         self.log("making signing keys")
-        run([PYTHON, os.path.join(ROOT, "tests/tools/gen_test_keys.py"),
-             "--out", self.keys])
+        self.keys = self.make_keys("keys")
         self._start_syslog()
         self.log("starting the identity provider")
-        self.idp = test_idp.IdP(self.keys, os.path.join(self.dir, "idp"),
-                                kids=("rs256", "es256"), lifetime=3600,
-                                python=PYTHON).start()
+        self.start_idp(self.keys, os.path.join(self.dir, "idp"),
+                       ("rs256", "es256"))
         self.issuer = self.idp.issuer("/tenant")
         self.untrusted_issuer = self.idp.issuer("/untrusted")
         for role in self.account_roles:
-            self.users[role] = "wif%s%s" % (role, self.tag)
-            run(["useradd", "-M", "-N", "-d", "/", "-s", "/bin/sh",
-                 "-c", "pam_wif e2e (temporary)", self.users[role]])
+            self.users[role] = self.add_account(
+                "wif%s%s" % (role, self.tag), "pam_wif e2e (temporary)")
         self._write_config()
         self._write_pam_service()
         self._start_sshd()
 
     def _start_syslog(self):
-        if os.path.exists("/dev/log"):
-            return
-        self.syslog_file = os.path.join(self.dir, "syslog")
-        ready = os.path.join(self.dir, "syslog.ready")
-        self.sink = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "tests/tools/syslog_sink.py"),
-             "--out", self.syslog_file, "--ready", ready, "--lifetime",
-             "3600"])
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if self.sink.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the syslog receiver did not start")
-            time.sleep(0.05)
-
-    def _write(self, name, text, mode=0o600):
-        path = os.path.join(self.dir, name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        return path
+        self.start_syslog(os.path.join(self.dir, "syslog"))
 
     def _write_config(self):
-        os.mkdir(os.path.join(self.dir, "cache"), 0o700)
-        self.map_file = self._write("pam_wif.map", (
+        self.mkdir("cache", 0o700)
+        self.map_file = self.write("pam_wif.map", (
             "# provider  type  identifier  accounts\n"
             "idp-user  user  workload-db  {db}\n"
             "idp-user  user  workload-multi  {db},{ro}\n"
             "idp-group group  5e0c2b7d-readers  {ro}\n").format(**self.users))
-        self.config = self._write("pam_wif.conf", (
+        self.config = self.write("pam_wif.conf", (
             "[global]\n"
             "map_file = {map}\n"
             "cache_dir = {cache}\n"
@@ -164,19 +114,18 @@ class Host:
 
     def _write_pam_service(self):
         args = self.module_args()
-        self.pam_file = "/etc/pam.d/" + self.service
-        with open(self.pam_file, "x") as f:
-            f.write("# pam_wif end-to-end test service (temporary)\n"
-                    "auth     [success=done default=die] %s\n"
-                    "account  required %s\n"
-                    "session  optional %s\n" % (args, args, args))
+        self.pam_file = self.add_pam_service(self.service, (
+            "# pam_wif end-to-end test service (temporary)\n"
+            "auth     [success=done default=die] %s\n"
+            "account  required %s\n"
+            "session  optional %s\n" % (args, args, args)))
 
     def _start_sshd(self):
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         key = os.path.join(self.dir, "ssh_host_ed25519_key")
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
         self.port = free_port()
-        cfg = self._write("sshd_config", (
+        cfg = self.write("sshd_config", (
             "Port {port}\n"
             "ListenAddress 127.0.0.1\n"
             "HostKey {key}\n"
@@ -223,7 +172,7 @@ class Host:
         if groups:
             claims["groups"] = list(groups)
         text = mint_token.mint(self.keys, kid, claims, size)
-        return self._write("token-" + name, text), text
+        return self.write("token-" + name, text), text
 
     def ssh(self, user, source, command="true", extra_env=None, timeout=60):
         """Logs in as user through `wifctl ssh --source SOURCE`."""
@@ -270,18 +219,15 @@ class Host:
 
     def root_script(self, name, body, mode=0o755):
         """An executable owned by root in the root-only work directory."""
-        path = self._write(name, "#!/bin/sh\n" + body, mode)
-        os.chmod(path, mode)  # exactly, whatever the umask
-        return path
+        return self.write(name, "#!/bin/sh\n" + body, mode)
 
     def pam_service(self, name, args):
         """A further PAM service (auth + account) with extra module
         arguments; removed by close()."""
-        path = "/etc/pam.d/%s-%s" % (self.service, name)
-        with open(path, "x") as f:
-            f.write("auth     required %s %s\naccount  required %s\n" %
-                    (self.module_args(), args, self.module_args()))
-        self.extra_pam_files.append(path)
+        path = self.add_pam_service(
+            "%s-%s" % (self.service, name),
+            "auth     required %s %s\naccount  required %s\n" %
+            (self.module_args(), args, self.module_args()))
         return os.path.basename(path)
 
     def pamtester(self, service, user, timeout=60):
@@ -290,69 +236,9 @@ class Host:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=timeout)
 
-    def log_lines(self):
-        """pam_wif's syslog lines so far."""
-        if self.syslog_file is not None:
-            try:
-                with open(self.syslog_file) as f:
-                    text = f.read()
-            except FileNotFoundError:
-                return []
-        else:
-            text = subprocess.run(
-                ["journalctl", "-q", "-o", "cat", "--no-pager",
-                 "SYSLOG_FACILITY=10"], stdout=subprocess.PIPE,
-                text=True).stdout
-        return [l for l in text.splitlines() if "pam_wif" in l]
-
-    def wait_log(self, needle, after=0, timeout=5):
-        """The first pam_wif log line after index `after` with needle."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = self.log_lines()[after:]
-            for line in lines:
-                if needle in line:
-                    return line
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.1)
-
     # ---- teardown ----
 
-    def close(self):
-        if self.sshd is not None:
-            self.sshd.terminate()
-            try:
-                self.sshd.wait(10)
-            except subprocess.TimeoutExpired:
-                self.sshd.kill()
-                self.sshd.wait()
-            self.sshd = None
-        if self.idp is not None:
-            self.idp.stop()
-            self.idp = None
-        for path in [self.pam_file] + self.extra_pam_files:
-            if path and os.path.exists(path):
-                os.unlink(path)
-        self.extra_pam_files = []
-        for user in self.users.values():
-            subprocess.run(["pkill", "-KILL", "-u", user],
-                           stderr=subprocess.DEVNULL)
-            subprocess.run(["userdel", user], stderr=subprocess.DEVNULL)
+    def _stop_services(self):
+        rootenv.stop(self.sshd)
+        self.sshd = None
         self.users = {}
-        if self.sink is not None:
-            self.sink.terminate()
-            try:
-                self.sink.wait(10)
-            except subprocess.TimeoutExpired:
-                self.sink.kill()
-            self.sink = None
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, *exc):
-        self.close()

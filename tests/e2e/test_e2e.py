@@ -129,7 +129,7 @@ class LongTokenTest(E2E):
         # program plays a client that does.
         path, token = self.host.token("over", "workload-db", size=16500)
         self.assertGreater(len(token), 16384)
-        askpass = self.host._write("raw-askpass", RAW_ASKPASS % path, 0o700)
+        askpass = self.host.write("raw-askpass", RAW_ASKPASS % path, 0o700)
         mark = len(self.host.log_lines())
         r = self.host.ssh_raw(self.host.users["db"], askpass, "true")
         self.assertNotEqual(r.returncode, 0)

@@ -100,44 +100,30 @@ unsigned long wif_fi_scanned(void) {
   return scanned;
 }
 
-/* The real functions, resolved by the linker's --wrap. */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-int __real_open(const char *path, int flags, ...);
-int __real_openat(int dirfd, const char *path, int flags, ...);
-ssize_t __real_read(int fd, void *buf, size_t n);
-ssize_t __real_write(int fd, const void *buf, size_t n);
-int __real_fstat(int fd, struct stat *st);
-int __real_fstatat(int dirfd, const char *path, struct stat *st, int flags);
-int __real_rename(const char *from, const char *to);
-int __real_fsync(int fd);
-int __real_flock(int fd, int op);
-int __real_mkostemp(char *tmpl, int flags);
-CURLcode __real_curl_easy_perform(CURL *h);
-
-/* Prototypes for -Wmissing-prototypes: these are only reached through
- * the linker's renaming. */
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-int __wrap_open(const char *path, int flags, ...);
-int __wrap_openat(int dirfd, const char *path, int flags, ...);
-ssize_t __wrap_read(int fd, void *buf, size_t n);
-ssize_t __wrap_write(int fd, const void *buf, size_t n);
-int __wrap_fstat(int fd, struct stat *st);
-int __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flags);
-int __wrap_rename(const char *from, const char *to);
-int __wrap_fsync(int fd);
-int __wrap_flock(int fd, int op);
-int __wrap_mkostemp(char *tmpl, int flags);
-CURLcode __wrap_curl_easy_perform(CURL *h);
+/* Each wrapped function: the real one, resolved by the linker's --wrap,
+ * and the wrapper's prototype (for -Wmissing-prototypes: wrappers are
+ * only reached through the linker's renaming). */
+#define WRAPPED(type, name, params)                                            \
+  type __real_##name params;                                                   \
+  type __wrap_##name params;
+WRAPPED(void *, malloc, (size_t n))
+WRAPPED(void *, calloc, (size_t n, size_t size))
+WRAPPED(void *, realloc, (void *p, size_t n))
+WRAPPED(void, free, (void *p))
+WRAPPED(char *, strdup, (const char *s))
+WRAPPED(char *, strndup, (const char *s, size_t n))
+WRAPPED(int, open, (const char *path, int flags, ...))
+WRAPPED(int, openat, (int dirfd, const char *path, int flags, ...))
+WRAPPED(ssize_t, read, (int fd, void *buf, size_t n))
+WRAPPED(ssize_t, write, (int fd, const void *buf, size_t n))
+WRAPPED(int, fstat, (int fd, struct stat *st))
+WRAPPED(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags))
+WRAPPED(int, rename, (const char *from, const char *to))
+WRAPPED(int, fsync, (int fd))
+WRAPPED(int, flock, (int fd, int op))
+WRAPPED(int, mkostemp, (char *tmpl, int flags))
+WRAPPED(CURLcode, curl_easy_perform, (CURL *))
+#undef WRAPPED
 
 void *__wrap_malloc(size_t n) {
   if (wif_fi_hit("malloc")) {

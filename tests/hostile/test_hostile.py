@@ -31,12 +31,11 @@ are empty of new entries), that nothing it wrote is group or world
 writable, and that the cache is intact.
 
 Usage: test_hostile.py --module SO --wifctl PATH --client PATH
-       --forge SO --recorder PATH --keys DIR --tools DIR [--helper PATH]
+       --forge SO --recorder PATH --keys DIR [--helper PATH]
        [--build DIR] [unittest args]
 Exit 77 (skipped) without root.
 """
 import argparse
-import atexit
 import grp
 import json
 import os
@@ -57,19 +56,17 @@ import unittest
 
 import jwt
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
+import rootenv  # noqa: E402
+from rootenv import PYTHON  # noqa: E402
+
 ARGS = None
 ENV = None  # the run's environment (class Env), set up once
 AUD = "api://pam-wif-hostile"
-HERE = os.path.dirname(os.path.abspath(__file__))
-PYTHON = "/usr/bin/python3"
 HTTP_TIMEOUT = 3
 KID_ALG = {"rs256": "RS256", "es256": "ES256"}
 EXEC_MARK = "hostile-exec-stderr-first-line"
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, **kw)
 
 
 def safe_chain(path):
@@ -115,29 +112,16 @@ def tree(root):
     return out
 
 
-class Env:
-    """Everything the run creates; close() removes it all."""
+class Env(rootenv.RootEnv):
+    """Everything the run creates; close() removes it all (rootenv.py)."""
 
     def __init__(self):
+        super().__init__()
         self.tag = secrets.token_hex(3)
-        self.dir = None
-        self.idp = None
-        self.sink = None
-        self.user = None
-        self.services = []
         self.locale_dirs = []
         self.counter = 0
 
     # ---- setup ----
-
-    def open(self):
-        atexit.register(self.close)
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
     def _open(self):
         base = None
@@ -149,24 +133,19 @@ class Env:
         if base is None:
             raise RuntimeError("no root-owned directory on a file system "
                                "without nosuid (/var/lib, /var/cache)")
-        self.dir = tempfile.mkdtemp(prefix="pam_wif-hostile.", dir=base)
-        os.chmod(self.dir, 0o755)
+        self.make_dir(base, "pam_wif-hostile.", 0o755)
         for sub in ("bin", "etc", "cache", "ns"):
-            os.mkdir(os.path.join(self.dir, sub), 0o755)
-        self.record = os.path.join(self.dir, "record")
-        os.mkdir(self.record, 0o700)
+            self.mkdir(sub, 0o755)
+        self.record = self.mkdir("record", 0o700)
 
         # The caller.
-        self.user_name = "wif-hostile-" + self.tag
-        run(["useradd", "-M", "-N", "-d", "/nonexistent", "-s",
-             "/usr/sbin/nologin", "-c", "pam_wif hostile test (temporary)",
-             self.user_name])
+        self.user_name = self.add_account(
+            "wif-hostile-" + self.tag, "pam_wif hostile test (temporary)",
+            "/nonexistent", "/usr/sbin/nologin")
         self.user = pwd.getpwnam(self.user_name)
         self.uid, self.gid = self.user.pw_uid, self.user.pw_gid
         # The caller's own directory: its home, bait files, its files.
-        self.home = os.path.join(self.dir, "user")
-        os.mkdir(self.home, 0o755)
-        os.chown(self.home, self.uid, self.gid)
+        self.home = self.mkdir("user", 0o755, owner=self.user)
 
         # The setuid client, and the helper when the build has one.
         self.client = os.path.join(self.dir, "bin", "pam_client")
@@ -185,25 +164,13 @@ class Env:
             os.chmod(self.helper, 0o755)
 
         # Syslog receiver on a private socket; each run's /dev/log.
-        self.syslog = os.path.join(self.dir, "syslog")
         self.log_sock = os.path.join(self.dir, "log.sock")
-        ready = os.path.join(self.dir, "syslog.ready")
-        self.sink = subprocess.Popen(
-            [PYTHON, os.path.join(ARGS.tools, "syslog_sink.py"),
-             "--socket", self.log_sock, "--out", self.syslog,
-             "--ready", ready, "--lifetime", "1800"])
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if self.sink.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the syslog receiver did not start")
-            time.sleep(0.05)
+        self.start_syslog(os.path.join(self.dir, "syslog"), 1800,
+                          self.log_sock)
 
         # The IdP, and its CA where root trusts it.
-        sys.path.insert(0, ARGS.tools)
-        import test_idp  # noqa: E402
-        self.idp = test_idp.IdP(ARGS.keys, os.path.join(self.dir, "idp"),
-                                kids=("rs256",), lifetime=1800,
-                                python=PYTHON).start()
+        self.start_idp(ARGS.keys, os.path.join(self.dir, "idp"), ("rs256",),
+                       1800)
         self.ca_file = os.path.join(self.dir, "etc", "ca.pem")
         shutil.copy(self.idp.ca_file, self.ca_file)
         os.chmod(self.ca_file, 0o644)
@@ -215,15 +182,7 @@ class Env:
     # ---- files ----
 
     def write(self, rel, text, mode=0o644, owner=None):
-        path = os.path.join(self.dir, rel)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
-                     mode)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
-        if owner is not None:
-            os.chown(path, owner, -1)
-        return path
+        return super().write(rel, text, mode, owner)
 
     def next_id(self):
         self.counter += 1
@@ -257,11 +216,7 @@ class Env:
                      % (mod, args, auth_args, mod, args))
         else:
             lines = lines.replace("@MODULE@", "%s %s" % (mod, args))
-        path = os.path.join("/etc/pam.d", svc)
-        self.services.append(path)
-        with open(path, "w") as f:
-            f.write(lines)
-        os.chmod(path, 0o644)
+        self.add_pam_service(svc, lines)
         return svc
 
     def token(self, kid="rs256", **over):
@@ -276,11 +231,8 @@ class Env:
                           headers={"kid": kid})
 
     def log_lines(self):
-        try:
-            with open(self.syslog, errors="replace") as f:
-                return f.read().splitlines()
-        except FileNotFoundError:
-            return []
+        """Every line of the private receiver, pam_wif's or not."""
+        return self.syslog_lines()
 
     def make_locale(self, source, charset, name):
         """A locale under its own name in /usr/lib/locale (setuid programs
@@ -302,34 +254,11 @@ class Env:
 
     # ---- teardown ----
 
-    def close(self):
-        if self.idp is not None:
-            self.idp.stop()
-            self.idp = None
-        for path in self.services:
-            if os.path.exists(path):
-                os.unlink(path)
-        self.services = []
+    def _stop_services(self):
         for path in self.locale_dirs:
             shutil.rmtree(path, ignore_errors=True)
         self.locale_dirs = []
-        if self.user is not None:
-            subprocess.run(["pkill", "-KILL", "-u", self.user_name],
-                           stderr=subprocess.DEVNULL)
-            subprocess.run(["userdel", self.user_name],
-                           stderr=subprocess.DEVNULL)
-            self.user = None
-        if self.sink is not None:
-            self.sink.terminate()
-            try:
-                self.sink.wait(10)
-            except subprocess.TimeoutExpired:
-                self.sink.kill()
-                self.sink.wait()
-            self.sink = None
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
+        self.user = None
 
 
 class Result:
@@ -1284,14 +1213,13 @@ def main():
     global ARGS, ENV
     p = argparse.ArgumentParser()
     for opt in ("--module", "--wifctl", "--client", "--forge", "--recorder",
-                "--keys", "--tools"):
+                "--keys"):
         p.add_argument(opt, required=True)
     p.add_argument("--helper", default=os.environ.get("WIF_HOSTILE_HELPER"))
     p.add_argument("--build")
     p.add_argument("--pam-dir", default="/lib/x86_64-linux-gnu/security")
     args, rest = p.parse_known_args()
     for k in ("module", "wifctl", "client", "forge", "recorder", "keys",
-              "tools",
               "helper", "build", "pam_dir"):
         if getattr(args, k):
             setattr(args, k, os.path.abspath(getattr(args, k)))

@@ -12,8 +12,9 @@
     if __name__ == "__main__":
         ARGS = testmain.main(["--wifctl", "--keys", "--tmp"], prepare)
 
-Every option named is required and takes a value; the rest of the command
-line goes to unittest (class names, -v). The module's ARGS must be set
+Every option named is required and takes a value (those in `optional`
+too, but may be left out: None); the rest of the command line goes to
+unittest (class names, -v). The module's ARGS must be set
 before the tests run, so main() calls `publish(args)` first when given.
 Exit codes: 0 all run tests passed, 1 a failure or a broken harness
 (Broken), 77 skipped (Skip, or every test that ran was skipped): ctest's
@@ -49,13 +50,15 @@ def check_private_parents(path):
         d = os.path.dirname(d)
 
 
-def main(options, prepare=None, publish=None, verbosity=1):
+def main(options, prepare=None, publish=None, verbosity=1, optional=()):
     """Parses options, runs prepare(args, rest) and publish(args), then
     unittest on the rest of the command line; exits with the result."""
     name = os.path.basename(sys.argv[0])
     ap = argparse.ArgumentParser(add_help=False)
     for opt in options:
         ap.add_argument(opt, required=True)
+    for opt in optional:
+        ap.add_argument(opt)
     args, rest = ap.parse_known_args()
     if publish is not None:
         publish(args)

@@ -6,12 +6,11 @@
 #define WIF_SOURCE_TESTUTIL_H
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* asprintf, mkdtemp, secure_getenv, nftw */
+#define _GNU_SOURCE /* asprintf, secure_getenv */
 #endif
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -79,45 +78,6 @@ static inline struct wif_log capture_log(struct log_capture *c) {
 
   memset(c, 0, sizeof(*c));
   return l;
-}
-
-/* A private 0700 scratch directory in the build tree (not /tmp: trusted
- * paths must not pass through a world-writable directory). */
-static inline int st_rm(const char *p, const struct stat *st, int flag,
-                        struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
-static inline void scratch_make(char *out, size_t size, const char *prefix) {
-  char tmpl[64];
-  char *r;
-
-  (void)snprintf(tmpl, sizeof(tmpl), "%s-XXXXXX", prefix);
-  assert_non_null(mkdtemp(tmpl));
-  r = realpath(tmpl, NULL);
-  assert_non_null(r);
-  assert_true(strlen(r) < size);
-  memcpy(out, r, strlen(r) + 1);
-  free(r);
-  assert_int_equal(chmod(out, 0700), 0);
-}
-
-static inline void scratch_remove(const char *dir) {
-  (void)chmod(dir, 0700);
-  (void)nftw(dir, st_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static inline void write_text(const char *path, const char *data, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  size_t len = strlen(data);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, data, len), (ssize_t)len);
-  assert_int_equal(fchmod(fd, mode), 0);
-  assert_int_equal(close(fd), 0);
 }
 
 /* A loopback fake service (tests/tools/fake_metadata.py), started on port

@@ -66,15 +66,6 @@ static void capture_reset(struct capture *c) {
   memset(c, 0, sizeof(*c));
 }
 
-static void write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  assert_int_equal(fchmod(fd, mode), 0);
-  close(fd);
-}
-
 static void write_conf(struct fixture *f, const char *extra) {
   char text[4096];
 
@@ -99,30 +90,24 @@ static void write_conf(struct fixture *f, const char *extra) {
            "authorization = user claim\n"
            "jwks_file = %s\n",
            f->map, extra, f->jwks, f->jwks, f->jwks);
-  write_file(f->conf, text, 0644);
+  wif_test_write_text(f->conf, text, 0644);
 }
 
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof(*f));
-  char *slash;
   size_t len;
   char *jwks;
 
   assert_non_null(f);
-  f->dir = wif_test_path(WIF_TEST_KEYS_DIR, "../auth-XXXXXX");
-  slash = strstr(f->dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(f->dir));
-  assert_int_equal(chmod(f->dir, 0755), 0);
+  f->dir = wif_test_build_dir("auth", 0755);
   f->conf = wif_test_path(f->dir, "pam_wif.conf");
   f->map = wif_test_path(f->dir, "pam_wif.map");
   f->jwks = wif_test_path(f->dir, "jwks.json");
   jwks = wif_test_read(WIF_TEST_KEYS_DIR "/jwks.json", &len);
-  write_file(f->jwks, jwks, 0644);
+  wif_test_write_text(f->jwks, jwks, 0644);
   free(jwks);
   write_conf(f, "");
-  write_file(f->map, MAP_TEXT, 0644);
+  wif_test_write_text(f->map, MAP_TEXT, 0644);
   f->log.fn = capture_fn;
   f->log.ctx = &f->cap;
   f->params.config_path = f->conf;
@@ -461,10 +446,11 @@ static void test_config_errors(void **state) {
   assert_int_equal(chmod(f->map, 0644), 0);
   unlink(f->map);
   assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
-  write_file(f->map, "users user alice nobody\nazure user x y\n", 0644);
+  wif_test_write_text(f->map, "users user alice nobody\nazure user x y\n",
+                      0644);
   assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
   assert_contains(f->v.message, "pam_wif.map:2: unknown provider \"azure\"");
-  write_file(f->map, MAP_TEXT, 0644);
+  wif_test_write_text(f->map, MAP_TEXT, 0644);
   write_conf(f, "unknown_key = 1\n");
   assert_int_equal(decide(f, "nobody", tok), WIF_E_CONFIG_INVALID);
   if (getuid() == 0) {
@@ -516,7 +502,7 @@ static void test_one_time(void **state) {
            "[provider claims]\nissuer = " ISS_C "\naudience = " AUD "\n"
            "authorization = user claim\njwks_file = %s\n",
            f->map, cache, f->jwks, f->jwks, f->jwks);
-  write_file(f->conf, text, 0644);
+  wif_test_write_text(f->conf, text, 0644);
   assert_int_equal(decide(f, "nobody", bare), WIF_E_JTI_MISSING);
   assert_contains(one_line(f, bare), "outcome=denied reason=JTI_MISSING");
   /* Refused by the mapping or the account: the jti stays unused. */
@@ -708,7 +694,7 @@ static void test_recheck(void **state) {
       recheck(f, "nobody", "users", ISS_U, "9223372036854775807", "user:alice"),
       WIF_OK);
   /* The mapping changed between auth and account. */
-  write_file(f->map, "users user bob nobody\n", 0644);
+  wif_test_write_text(f->map, "users user bob nobody\n", 0644);
   assert_int_equal(recheck(f, "nobody", "users", ISS_U, exp, "user:alice"),
                    WIF_E_NO_MAPPING);
   assert_contains(one_line(f, NULL), "reason=NO_MAPPING");

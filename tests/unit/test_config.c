@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for config.c: every key, every default, every message, and
  * the data-driven tests/data/config/{valid,invalid} folders. */
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdio.h>
@@ -467,35 +465,21 @@ static void test_api_build(void **state) {
 
 /* Runs fn on each .conf file of tests/data/config/KIND. */
 static size_t for_each_conf(const char *kind,
-                            void (*fn)(const char *path, const char *name)) {
+                            void (*fn)(const char *path, const char *name,
+                                       void *ctx)) {
   char dir[PATH_MAX];
-  DIR *d;
-  struct dirent *e;
-  size_t n = 0;
 
   snprintf(dir, sizeof(dir), "%s/%s", CONFIG_DATA, kind);
-  assert_non_null(d = opendir(dir));
-  while ((e = readdir(d)) != NULL) {
-    size_t len = strlen(e->d_name);
-    char *path;
-
-    if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
-      continue;
-    path = wif_test_path(dir, e->d_name);
-    fn(path, e->d_name);
-    free(path);
-    n++;
-  }
-  closedir(d);
-  return n;
+  return wif_test_for_each_file(dir, ".conf", fn, NULL);
 }
 
-static void check_valid(const char *path, const char *name) {
+static void check_valid(const char *path, const char *name, void *ctx) {
   struct wif_config *cfg = NULL;
   struct wif_error err;
   size_t len;
   char *text = wif_test_read(path, &len);
 
+  (void)ctx;
   wif_error_clear(&err);
   if (wif_config_parse(text, len, name, &cfg, &err) != WIF_OK)
     fail_msg("%s: unexpected error: %s", name, err.msg);
@@ -505,19 +489,14 @@ static void check_valid(const char *path, const char *name) {
   free(text);
 }
 
-static void check_invalid(const char *path, const char *name) {
-  static const char tag[] = "# expect: ";
+static void check_invalid(const char *path, const char *name, void *ctx) {
   struct wif_config *cfg = (struct wif_config *)1;
   struct wif_error err;
   size_t len;
   char *text = wif_test_read(path, &len);
-  char *nl = strchr(text, '\n');
-  char *want;
+  char *want = wif_test_expected_error(text, name, NULL);
 
-  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL)
-    fail_msg("%s: the first line must be \"# expect: MESSAGE\"", name);
-  assert_non_null(want = strndup(text + sizeof(tag) - 1,
-                                 (size_t)(nl - text) - (sizeof(tag) - 1)));
+  (void)ctx;
   wif_error_clear(&err);
   if (wif_config_parse(text, len, name, &cfg, &err) != WIF_E_CONFIG_INVALID)
     fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name,
@@ -584,37 +563,22 @@ static void test_design_example(void **state) {
  * path names the messages. */
 static char tmpdir[PATH_MAX];
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static int setup_dir(void **state) {
-  char tmpl[] = "wif-test-config-XXXXXX";
-
   (void)state;
-  if (mkdtemp(tmpl) == NULL || realpath(tmpl, tmpdir) == NULL)
-    return -1;
-  return chmod(tmpdir, 0700);
+  wif_test_scratch_dir(tmpdir, sizeof(tmpdir), "wif-test-config");
+  return 0;
 }
 
 static int teardown_dir(void **state) {
   (void)state;
-  return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return wif_test_remove_tree(tmpdir);
 }
 
 static char *write_conf(const char *name, const char *data, size_t len,
                         mode_t mode) {
   char *p = wif_test_path(tmpdir, name);
-  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, data, len), (ssize_t)len);
-  assert_int_equal(fchmod(fd, mode), 0);
-  assert_int_equal(close(fd), 0);
+  wif_test_write(p, data, len, mode);
   return p;
 }
 
@@ -802,54 +766,38 @@ static void test_dropin_valid(void **state) {
   free(main_conf);
 }
 
+/* One invalid drop-in case, installed as 50-case.conf next to the main
+ * file ctx. */
+static void check_dropin_invalid(const char *path, const char *name,
+                                 void *ctx) {
+  const char *main_conf = ctx;
+  struct wif_config *cfg = (struct wif_config *)1;
+  struct wif_error err;
+  char *as = dropin_path("50-case.conf");
+  char *text = wif_test_read(path, NULL);
+  char *want = wif_test_expected_error(text, name, as);
+
+  write_dropin("50-case.conf", text, 0644);
+  if (wif_config_load(main_conf, getuid(), &cfg, &err) != WIF_E_CONFIG_INVALID)
+    fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name,
+             wif_rc_name(err.rc), err.msg);
+  assert_null(cfg);
+  if (strcmp(err.msg, want) != 0)
+    fail_msg("%s: got \"%s\", want \"%s\"", name, err.msg, want);
+  remove_dropin("50-case.conf");
+  free(want);
+  free(text);
+  free(as);
+}
+
 /* Each invalid/NAME.conf as a drop-in: the message names the drop-in file
  * and its line ("DROPIN" in the expectation). */
 static void test_dropin_invalid(void **state) {
-  static const char tag[] = "# expect: ";
   char *main_conf = dropin_setup();
-  char *as = dropin_path("50-case.conf");
-  DIR *d;
-  struct dirent *e;
-  size_t n = 0;
 
   (void)state;
-  assert_non_null(d = opendir(DROPIN_DATA "/invalid"));
-  while ((e = readdir(d)) != NULL) {
-    struct wif_config *cfg = (struct wif_config *)1;
-    struct wif_error err;
-    char src[PATH_MAX];
-    char want[PATH_MAX + 512];
-    size_t len = strlen(e->d_name);
-    char *text;
-    char *nl;
-    const char *at = NULL;
-
-    if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
-      continue;
-    snprintf(src, sizeof(src), "%s/invalid/%s", DROPIN_DATA, e->d_name);
-    text = wif_test_read(src, &len);
-    nl = strchr(text, '\n');
-    if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
-        (at = strstr(text, "DROPIN")) == NULL || at > nl)
-      fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
-    snprintf(want, sizeof(want), "%.*s%s%.*s",
-             (int)((size_t)(at - text) - (sizeof(tag) - 1)),
-             text + sizeof(tag) - 1, as, (int)(nl - at - 6), at + 6);
-    write_dropin("50-case.conf", text, 0644);
-    if (wif_config_load(main_conf, getuid(), &cfg, &err) !=
-        WIF_E_CONFIG_INVALID)
-      fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,
-               wif_rc_name(err.rc), err.msg);
-    assert_null(cfg);
-    if (strcmp(err.msg, want) != 0)
-      fail_msg("%s: got \"%s\", want \"%s\"", e->d_name, err.msg, want);
-    remove_dropin("50-case.conf");
-    free(text);
-    n++;
-  }
-  closedir(d);
-  assert_true(n >= 5);
-  free(as);
+  assert_true(wif_test_for_each_file(DROPIN_DATA "/invalid", ".conf",
+                                     check_dropin_invalid, main_conf) >= 5);
   free(main_conf);
 }
 

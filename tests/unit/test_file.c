@@ -3,7 +3,6 @@
  * atomic writes (I5). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,38 +30,15 @@ static char *path_in(const char *name) {
   return p;
 }
 
-static void write_file(const char *path, const char *data, size_t len,
-                       mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, data, len), (ssize_t)len);
-  assert_int_equal(fchmod(fd, mode), 0);
-  assert_int_equal(close(fd), 0);
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static int setup(void **state) {
-  char tmpl[] = "wif-test-file-XXXXXX";
-
   (void)state;
-  if (mkdtemp(tmpl) == NULL || realpath(tmpl, base) == NULL)
-    return -1;
-  return chmod(base, 0700);
+  wif_test_scratch_dir(base, sizeof(base), "wif-test-file");
+  return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  /* Undo modes that would stop the removal. */
-  (void)chmod(base, 0700);
-  return nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return wif_test_remove_tree(base);
 }
 
 /* A uid the file is not owned by, and the expected-owner argument that
@@ -91,7 +67,7 @@ static void test_trusted_read_ok(void **state) {
   size_t len = 0;
 
   (void)state;
-  write_file(p, "hello\n", 6, 0644);
+  wif_test_write(p, "hello\n", 6, 0644);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 100, &buf, &len, &err),
                    WIF_OK);
   assert_int_equal(len, 6);
@@ -114,7 +90,7 @@ static void test_trusted_read_empty(void **state) {
   size_t len = 99;
 
   (void)state;
-  write_file(p, "", 0, 0600);
+  wif_test_write(p, "", 0, 0600);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 100, &buf, &len, &err),
                    WIF_OK);
   assert_int_equal(len, 0);
@@ -133,7 +109,7 @@ static void test_i1_group_writable(void **state) {
   char want[PATH_MAX + 64];
 
   (void)state;
-  write_file(p, "x", 1, 0664);
+  wif_test_write(p, "x", 1, 0664);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 100, &buf, &len, &err),
                    WIF_E_CONFIG_INSECURE);
   assert_null(buf);
@@ -161,7 +137,7 @@ static void test_i1_wrong_owner(void **state) {
   char want[PATH_MAX + 64];
 
   (void)state;
-  write_file(p, "x", 1, 0644);
+  wif_test_write(p, "x", 1, 0644);
   if (getuid() == 0) {
     assert_int_equal(chown(p, 65534, 65534), 0);
     assert_int_equal(wif_file_read_trusted(p, 0, 100, &buf, &len, &err),
@@ -197,7 +173,7 @@ static void test_i1_symlink(void **state) {
   char want[PATH_MAX + 64];
 
   (void)state;
-  write_file(p, "x", 1, 0644);
+  wif_test_write(p, "x", 1, 0644);
   assert_int_equal(symlink(p, l), 0);
   assert_int_equal(wif_file_read_trusted(l, getuid(), 100, &buf, &len, &err),
                    WIF_E_CONFIG_INSECURE);
@@ -269,7 +245,7 @@ static void test_i11_too_large(void **state) {
   int fd;
 
   (void)state;
-  write_file(p, "0123456789", 10, 0644);
+  wif_test_write(p, "0123456789", 10, 0644);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 9, &buf, &len, &err),
                    WIF_E_TOO_LARGE);
   snprintf(want, sizeof(want), "%s: larger than 9 bytes", p);
@@ -303,7 +279,7 @@ static void test_i2_parent_directory(void **state) {
 
   (void)state;
   assert_int_equal(mkdir(d, 0755), 0);
-  write_file(p, "x", 1, 0644);
+  wif_test_write(p, "x", 1, 0644);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 100, &buf, &len, &err),
                    WIF_OK);
   wif_file_free_buffer(buf, len);
@@ -359,7 +335,7 @@ static void test_i3_symlink_component(void **state) {
   (void)state;
   assert_int_equal(mkdir(real, 0755), 0);
   assert_int_equal(symlink(real, link), 0);
-  write_file(p, "x", 1, 0644);
+  wif_test_write(p, "x", 1, 0644);
   assert_int_equal(wif_file_read_trusted(p, getuid(), 100, &buf, &len, &err),
                    WIF_E_CONFIG_INSECURE);
   snprintf(want, sizeof(want), "%s: directory %s is a symbolic link", p, link);
@@ -404,7 +380,7 @@ static void test_untrusted_read(void **state) {
   size_t len = 0;
 
   (void)state;
-  write_file(p, "abc.def.ghi", 11, 0666);
+  wif_test_write(p, "abc.def.ghi", 11, 0666);
   assert_int_equal(symlink(p, l), 0);
   assert_int_equal(wif_file_read(l, 11, &buf, &len, &err), WIF_OK);
   assert_int_equal(len, 11);
@@ -484,7 +460,7 @@ static void test_write_atomic_rename_fails(void **state) {
 
   (void)state;
   assert_int_equal(mkdir(d, 0700), 0);
-  write_file(inner, "k", 1, 0600);
+  wif_test_write(inner, "k", 1, 0600);
   assert_int_equal(wif_file_write_atomic(d, "data", 4, 0600, &err),
                    WIF_E_SYSTEM);
   assert_non_null(strstr(err.msg, "rename failed"));

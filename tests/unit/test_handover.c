@@ -24,15 +24,9 @@ struct fixture {
 
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof(*f));
-  char *slash;
 
   assert_non_null(f);
-  f->dir = wif_test_path(WIF_TEST_KEYS_DIR, "../handover-XXXXXX");
-  slash = strstr(f->dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(f->dir));
-  assert_int_equal(chmod(f->dir, 0755), 0);
+  f->dir = wif_test_build_dir("handover", 0755);
   f->keys = wif_test_path(f->dir, "keys");
   f->key = wif_test_path(f->keys, WIF_HANDOVER_KEY_FILE);
   *state = f;

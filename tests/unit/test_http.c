@@ -31,6 +31,7 @@ struct server {
   size_t request_len;
   int connections;
   volatile int stop;
+  char url[64]; /* http://127.0.0.1:PORT/ */
 };
 
 static void sleep_ms(int ms) {
@@ -117,6 +118,7 @@ static void server_start(struct server *s, const char *answer, size_t len) {
   assert_int_equal(listen(s->lfd, 8), 0);
   assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
   s->port = ntohs(a.sin_port);
+  snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/", s->port);
   assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 
@@ -220,12 +222,10 @@ static void test_status_is_callers(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   server_start(&s, answer, strlen(answer));
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_OK);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_OK);
   assert_int_equal(r.status, 500);
   wif_http_response_clear(&r);
   server_stop(&s);
@@ -239,12 +239,10 @@ static void test_no_redirect(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   server_start(&s, answer, strlen(answer));
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_OK);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_OK);
   assert_int_equal(r.status, 302);
   assert_int_equal(r.body_len, 0);
   assert_non_null(r.body);
@@ -284,14 +282,12 @@ static void test_cap_chunked(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
   size_t len;
   char *answer = chunked_answer(WIF_HTTP_BODY_MAX + 5000, &len);
 
   (void)state;
   server_start(&s, answer, len);
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 10000, &r, &err), WIF_E_TOO_LARGE);
+  assert_int_equal(get(s.url, true, 0, 10000, &r, &err), WIF_E_TOO_LARGE);
   assert_null(r.body);
   assert_non_null(strstr(err.msg, "larger than 1048576 bytes"));
   server_stop(&s);
@@ -300,11 +296,10 @@ static void test_cap_chunked(void **state) {
   /* Exactly at a small cap passes; one byte over does not. */
   answer = chunked_answer(3000, &len);
   server_start(&s, answer, len);
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 3000, 5000, &r, &err), WIF_OK);
+  assert_int_equal(get(s.url, true, 3000, 5000, &r, &err), WIF_OK);
   assert_int_equal(r.body_len, 3000);
   wif_http_response_clear(&r);
-  assert_int_equal(get(url, true, 2999, 5000, &r, &err), WIF_E_TOO_LARGE);
+  assert_int_equal(get(s.url, true, 2999, 5000, &r, &err), WIF_E_TOO_LARGE);
   server_stop(&s);
   free(answer);
 }
@@ -315,12 +310,10 @@ static void test_cap_content_length(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   server_start(&s, answer, strlen(answer));
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_E_TOO_LARGE);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_E_TOO_LARGE);
   server_stop(&s);
 }
 
@@ -354,14 +347,12 @@ static void test_refused(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   /* A port that was just closed refuses connections. */
   server_start(&s, "", 0);
   server_stop(&s);
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 2000, &r, &err), WIF_E_UNAVAILABLE);
+  assert_int_equal(get(s.url, true, 0, 2000, &r, &err), WIF_E_UNAVAILABLE);
   assert_null(r.body);
 }
 
@@ -372,12 +363,10 @@ static void test_closed_mid_body(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   server_start(&s, answer, strlen(answer));
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_E_UNAVAILABLE);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_E_UNAVAILABLE);
   assert_null(r.body);
   server_stop(&s);
 }
@@ -387,15 +376,13 @@ static void test_env_proxy_ignored(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   setenv("http_proxy", "http://127.0.0.1:1", 1);
   setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
   setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
   server_start(&s, OK_ANSWER, strlen(OK_ANSWER));
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_OK);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_OK);
   assert_int_equal(r.status, 200);
   wif_http_response_clear(&r);
   server_stop(&s);
@@ -410,13 +397,11 @@ static void test_explicit_proxy_used(void **state) {
   struct wif_http_request req;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   server_start(&s, OK_ANSWER, strlen(OK_ANSWER));
-  url_of(&s, "/", url, sizeof(url));
   memset(&req, 0, sizeof(req));
-  req.url = url;
+  req.url = s.url;
   req.allow_http = true;
   req.proxy = "http://127.0.0.1:1";
   req.timeout_ms = 2000;
@@ -467,7 +452,6 @@ static void test_many_headers(void **state) {
   struct server s;
   struct wif_http_response r;
   struct wif_error err;
-  char url[128];
 
   (void)state;
   off = (size_t)snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\n");
@@ -477,8 +461,7 @@ static void test_many_headers(void **state) {
   off += (size_t)snprintf(answer + off, sizeof(answer) - off,
                           "Content-Length: 2\r\n\r\n{}");
   server_start(&s, answer, off);
-  url_of(&s, "/", url, sizeof(url));
-  assert_int_equal(get(url, true, 0, 5000, &r, &err), WIF_OK);
+  assert_int_equal(get(s.url, true, 0, 5000, &r, &err), WIF_OK);
   assert_int_equal(r.n_headers, WIF_HTTP_HEADERS_MAX);
   assert_string_equal(wif_http_header(&r, "X-H0"), "0");
   assert_null(wif_http_header(&r, "X-H99"));

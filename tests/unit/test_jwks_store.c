@@ -33,7 +33,6 @@ static int setup(void **state) {
   struct fx *f = calloc(1, sizeof(*f));
   char *path = wif_test_key_path("jwks.json");
   struct wif_error err;
-  char *slash;
 
   assert_non_null(f);
   f->p.name = wif_test_str("store");
@@ -45,11 +44,7 @@ static int setup(void **state) {
                                          f->jwks_len, &f->good, &f->good_len,
                                          &err),
                    WIF_OK);
-  f->dir = wif_test_path(WIF_TEST_KEYS_DIR, "../jwks-store-XXXXXX");
-  slash = strstr(f->dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(f->dir));
+  f->dir = wif_test_build_dir("jwks-store", 0700);
   *state = f;
   return 0;
 }

@@ -3,9 +3,7 @@
  * matching (G2, G5, E14, E15), and loading with the file rules (I1). */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,35 +53,23 @@ static struct wif_map *parse_ok(const struct wif_config *cfg,
   return map;
 }
 
+/* Runs fn on each .map file of tests/data/map/KIND, with the test
+ * config as ctx. */
 static size_t for_each_map(const char *kind,
-                           void (*fn)(const struct wif_config *, const char *,
-                                      const char *)) {
+                           void (*fn)(const char *path, const char *name,
+                                      void *ctx)) {
   struct wif_config *cfg = config();
   char dir[1024];
-  DIR *d;
-  struct dirent *e;
-  size_t n = 0;
+  size_t n;
 
   snprintf(dir, sizeof(dir), "%s/%s", MAP_DATA, kind);
-  assert_non_null(d = opendir(dir));
-  while ((e = readdir(d)) != NULL) {
-    size_t len = strlen(e->d_name);
-    char *path;
-
-    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
-      continue;
-    path = wif_test_path(dir, e->d_name);
-    fn(cfg, path, e->d_name);
-    free(path);
-    n++;
-  }
-  closedir(d);
+  n = wif_test_for_each_file(dir, ".map", fn, cfg);
   wif_config_free(cfg);
   return n;
 }
 
-static void check_valid(const struct wif_config *cfg, const char *path,
-                        const char *name) {
+static void check_valid(const char *path, const char *name, void *ctx) {
+  const struct wif_config *cfg = ctx;
   struct wif_map *map = NULL;
   struct wif_error err;
   size_t len;
@@ -102,21 +88,15 @@ static void check_valid(const struct wif_config *cfg, const char *path,
   free(text);
 }
 
-static void check_invalid(const struct wif_config *cfg, const char *path,
-                          const char *name) {
-  static const char tag[] = "# expect: ";
+static void check_invalid(const char *path, const char *name, void *ctx) {
+  const struct wif_config *cfg = ctx;
   struct wif_map *map = (struct wif_map *)1;
   struct wif_error err;
   size_t len;
   char *text = wif_test_read(path, &len);
-  char *nl = strchr(text, '\n');
-  char *want;
+  char *want = wif_test_expected_error(text, name, NULL);
   wif_rc rc;
 
-  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL)
-    fail_msg("%s: the first line must be \"# expect: MESSAGE\"", name);
-  assert_non_null(want = strndup(text + sizeof(tag) - 1,
-                                 (size_t)(nl - text) - (sizeof(tag) - 1)));
   wif_error_clear(&err);
   rc = wif_map_parse(text, len, name, cfg, &map, &err);
   if (rc != WIF_E_CONFIG_INVALID)
@@ -358,24 +338,7 @@ static void test_parse_bad_calls(void **state) {
 /* A private directory under the build tree (the trusted-file rules walk
  * every parent, which rules out /tmp). */
 static char *make_dir(void) {
-  char *dir = wif_test_path(WIF_TEST_KEYS_DIR, "../map-XXXXXX");
-  char *slash;
-
-  /* Drop "keys/.." so no component is "..". */
-  slash = strstr(dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(dir));
-  return dir;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  assert_int_equal(fchmod(fd, mode), 0);
-  close(fd);
+  return wif_test_build_dir("map", 0700);
 }
 
 /* I1: the same ownership and mode rules as the config; a missing map is a
@@ -392,7 +355,7 @@ static void test_load(void **state) {
                    WIF_E_CONFIG_INVALID);
   assert_null(map);
   assert_non_null(strstr(err.msg, path));
-  write_file(path, "azure-prod user a dbadmin\n", 0644);
+  wif_test_write_text(path, "azure-prod user a dbadmin\n", 0644);
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
   assert_int_equal(map->n_rules, 1);
   assert_string_equal(map->name, path);
@@ -406,7 +369,7 @@ static void test_load(void **state) {
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                    WIF_E_CONFIG_INSECURE);
   /* Errors name the full path and the line. */
-  write_file(path, "\nazure-prd user a dbadmin\n", 0644);
+  wif_test_write_text(path, "\nazure-prd user a dbadmin\n", 0644);
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                    WIF_E_CONFIG_INVALID);
   {
@@ -432,24 +395,43 @@ static void test_load(void **state) {
  * map, with the same rules; messages name the drop-in file:line. */
 #define DROPIN_DATA WIF_TEST_DATA_DIR "/dropin"
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static void copy_file(const char *src, const char *dst) {
   size_t len;
   char *text = wif_test_read(src, &len);
 
-  write_file(dst, text, 0644);
+  wif_test_write_text(dst, text, 0644);
+  free(text);
+}
+
+/* What one invalid drop-in case is checked against. */
+struct dropin_case {
+  const char *map_path; /* the main map */
+  const char *as;       /* where the case is installed */
+  const struct wif_config *cfg;
+};
+
+static void check_dropin_invalid(const char *path, const char *name,
+                                 void *ctx) {
+  const struct dropin_case *c = ctx;
+  struct wif_map *map = NULL;
+  struct wif_error err;
+  char *text = wif_test_read(path, NULL);
+  char *want = wif_test_expected_error(text, name, c->as);
+
+  wif_test_write_text(c->as, text, 0644);
+  if (wif_map_load(c->map_path, getuid(), c->cfg, &map, &err) !=
+      WIF_E_CONFIG_INVALID)
+    fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", name,
+             wif_rc_name(err.rc), err.msg);
+  assert_null(map);
+  if (strcmp(err.msg, want) != 0)
+    fail_msg("%s: got \"%s\", want \"%s\"", name, err.msg, want);
+  assert_int_equal(unlink(c->as), 0);
+  free(want);
   free(text);
 }
 
 static void test_dropin(void **state) {
-  static const char tag[] = "# expect: ";
   char *dir = make_dir();
   char *d = wif_test_path(dir, "pam_wif.d");
   char *conf = wif_test_path(dir, "pam_wif.conf");
@@ -459,19 +441,17 @@ static void test_dropin(void **state) {
   struct wif_config *cfg = NULL;
   struct wif_map *map = NULL;
   struct wif_error err;
-  DIR *dd;
-  struct dirent *e;
-  size_t n = 0;
+  struct dropin_case invalid;
   static const char *const data[] = {"10-github.conf", "20-global.conf",
                                      "50-github.map", "60-k8s.map"};
 
   (void)state;
   assert_int_equal(mkdir(d, 0755), 0);
-  write_file(conf,
-             "[provider main]\nissuer = https://issuer.example/main\n"
-             "audience = api://host\n",
-             0644);
-  write_file(path, "main user a dbadmin\n", 0644);
+  wif_test_write_text(conf,
+                      "[provider main]\nissuer = https://issuer.example/main\n"
+                      "audience = api://host\n",
+                      0644);
+  wif_test_write_text(path, "main user a dbadmin\n", 0644);
   for (size_t i = 0; i < 4; i++) {
     char src[PATH_MAX];
     char *dst = wif_test_path(d, data[i]);
@@ -510,39 +490,11 @@ static void test_dropin(void **state) {
   map = NULL;
 
   /* Each invalid/NAME.map as a drop-in. */
-  assert_non_null(dd = opendir(DROPIN_DATA "/invalid"));
-  while ((e = readdir(dd)) != NULL) {
-    char src[PATH_MAX];
-    char want[PATH_MAX + 512];
-    size_t len = strlen(e->d_name);
-    const char *at = NULL;
-    char *text;
-    char *nl;
-
-    if (len < 5 || strcmp(e->d_name + len - 4, ".map") != 0)
-      continue;
-    snprintf(src, sizeof(src), "%s/invalid/%s", DROPIN_DATA, e->d_name);
-    text = wif_test_read(src, &len);
-    nl = strchr(text, '\n');
-    if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
-        (at = strstr(text, "DROPIN")) == NULL || at > nl)
-      fail_msg("%s: the first line must be \"# expect: DROPIN...\"", e->d_name);
-    snprintf(want, sizeof(want), "%.*s%s%.*s",
-             (int)((size_t)(at - text) - (sizeof(tag) - 1)),
-             text + sizeof(tag) - 1, as, (int)(nl - at - 6), at + 6);
-    write_file(as, text, 0644);
-    if (wif_map_load(path, getuid(), cfg, &map, &err) != WIF_E_CONFIG_INVALID)
-      fail_msg("%s: expected CONFIG_INVALID, got %s (%s)", e->d_name,
-               wif_rc_name(err.rc), err.msg);
-    assert_null(map);
-    if (strcmp(err.msg, want) != 0)
-      fail_msg("%s: got \"%s\", want \"%s\"", e->d_name, err.msg, want);
-    assert_int_equal(unlink(as), 0);
-    free(text);
-    n++;
-  }
-  closedir(dd);
-  assert_true(n >= 3);
+  invalid.map_path = path;
+  invalid.as = as;
+  invalid.cfg = cfg;
+  assert_true(wif_test_for_each_file(DROPIN_DATA "/invalid", ".map",
+                                     check_dropin_invalid, &invalid) >= 3);
 
   /* Same file rules as the main map. */
   assert_int_equal(chmod(m50, 0666), 0);
@@ -563,7 +515,7 @@ static void test_dropin(void **state) {
     assert_non_null(big);
     memset(big, '\n', big_len);
     big[big_len] = '\0';
-    write_file(as, big, 0644);
+    wif_test_write_text(as, big, 0644);
     free(big);
     assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err),
                      WIF_E_CONFIG_INVALID);
@@ -573,7 +525,7 @@ static void test_dropin(void **state) {
   assert_int_equal(wif_map_load(path, getuid(), cfg, &map, &err), WIF_OK);
   wif_map_free(map);
   wif_config_free(cfg);
-  assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+  assert_int_equal(wif_test_remove_tree(dir), 0);
   free(as);
   free(m50);
   free(path);

@@ -95,42 +95,28 @@ static void assert_no_segment(const char *text, const char *token) {
     fail_msg("a token segment was logged: ...%s...", found);
 }
 
-static void write_file(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  assert_int_equal(fchmod(fd, 0644), 0);
-  assert_int_equal(close(fd), 0);
-}
-
 static int setup(void **state) {
   struct fixture *f = calloc(1, sizeof(*f));
   struct wif_error err;
-  char text[2048], *slash, *keys;
+  char text[2048], *keys;
   size_t len;
 
   assert_non_null(f);
   /* Under the build tree (the trusted-file walk rules out /tmp). */
-  f->dir = wif_test_path(WIF_TEST_KEYS_DIR, "../secrets-XXXXXX");
-  slash = strstr(f->dir, "/keys/../");
-  assert_non_null(slash);
-  memmove(slash, slash + 8, strlen(slash + 8) + 1);
-  assert_non_null(mkdtemp(f->dir));
-  assert_int_equal(chmod(f->dir, 0755), 0);
+  f->dir = wif_test_build_dir("secrets", 0755);
   f->conf = wif_test_path(f->dir, "pam_wif.conf");
   f->map = wif_test_path(f->dir, "pam_wif.map");
   f->jwks = wif_test_path(f->dir, "jwks.json");
   keys = wif_test_read(WIF_TEST_KEYS_DIR "/jwks.json", &len);
-  write_file(f->jwks, keys);
+  wif_test_write_text(f->jwks, keys, 0644);
   free(keys);
   snprintf(text, sizeof(text),
            "[global]\nmap_file = %s\nlog_claims = iss sub jti aud\n"
            "[provider p]\nissuer = " ISS "\naudience = " AUD "\n"
            "algorithms = RS256 ES256 PS256 EdDSA\njwks_file = %s\n",
            f->map, f->jwks);
-  write_file(f->conf, text);
-  write_file(f->map, "p user workload-1 nobody\n");
+  wif_test_write_text(f->conf, text, 0644);
+  wif_test_write_text(f->map, "p user workload-1 nobody\n", 0644);
   f->log.fn = capture_fn;
   f->log.ctx = &f->cap;
   f->log.debug = true;

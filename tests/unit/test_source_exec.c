@@ -11,13 +11,13 @@ static char dir[PATH_MAX];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(dir, sizeof(dir), "wif-test-exec");
+  wif_test_scratch_dir(dir, sizeof(dir), "wif-test-exec");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(dir);
+  (void)wif_test_remove_tree(dir);
   return 0;
 }
 
@@ -28,7 +28,7 @@ static char *script(const char *name, const char *body) {
 
   assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
   assert_true(asprintf(&text, "#!/bin/sh\n%s\n", body) > 0);
-  write_text(p, text, 0755);
+  wif_test_write_text(p, text, 0755);
   free(text);
   return p;
 }
@@ -457,7 +457,7 @@ static void test_l1_trusted_program(void **state) {
   assert_int_equal(mkdir(sub, 0777), 0);
   assert_int_equal(chmod(sub, 0777), 0);
   assert_true(asprintf(&in_sub, "%s/helper", sub) > 0);
-  write_text(in_sub, "#!/bin/sh\necho a.b.c\n", 0755);
+  wif_test_write_text(in_sub, "#!/bin/sh\necho a.b.c\n", 0755);
   assert_int_equal(run_trusted(in_sub, &err), WIF_E_CONFIG_INSECURE);
   assert_non_null(strstr(err.msg, "directory"));
   free(in_sub);

@@ -10,13 +10,13 @@ static char dir[PATH_MAX];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(dir, sizeof(dir), "wif-test-srcfile");
+  wif_test_scratch_dir(dir, sizeof(dir), "wif-test-srcfile");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(dir);
+  (void)wif_test_remove_tree(dir);
   return 0;
 }
 
@@ -24,7 +24,7 @@ static char *put(const char *name, const char *data, mode_t mode) {
   char *p = NULL;
 
   assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
-  write_text(p, data, mode);
+  wif_test_write_text(p, data, mode);
   return p;
 }
 

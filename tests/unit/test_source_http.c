@@ -13,14 +13,14 @@ static char url[128];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(dir, sizeof(dir), "wif-test-http");
+  wif_test_scratch_dir(dir, sizeof(dir), "wif-test-http");
   (void)snprintf(logpath, sizeof(logpath), "%s/requests.log", dir);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(dir);
+  (void)wif_test_remove_tree(dir);
   return 0;
 }
 
@@ -76,23 +76,43 @@ static void opts_for(struct wif_source_opts *o, enum wif_source_kind kind,
   o->clock = clock;
 }
 
-static void test_azure_ok_and_request_shape(void **state) {
+/* One test's fake service, fake clock, options and fetch results. */
+struct fetch {
   struct fake_service f;
+  struct fake_clock fc;
+  struct wif_clock k;
   struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp = 0;
+  char *tok;
+  int64_t exp;
   struct wif_error err;
+};
+
+/* Starts the fake in mode with faults and sets x->o for kind (opts_for);
+ * with fake_time the retries sleep on x->fc, else on the real clock. */
+static void fetch_start(struct fetch *x, const char *mode, const char *faults,
+                        enum wif_source_kind kind, bool fake_time) {
+  memset(x, 0, sizeof(*x));
+  x->k = fake_clock_of(&x->fc);
+  start(&x->f, mode, faults);
+  opts_for(&x->o, kind, fake_time ? &x->k : NULL);
+}
+
+static wif_rc fetch(struct fetch *x) {
+  return wif_source_fetch(&x->o, NULL, &x->tok, &x->exp, &x->err);
+}
+
+static void test_azure_ok_and_request_shape(void **state) {
+  struct fetch x;
   char *log;
   int64_t now = (int64_t)time(NULL);
 
   (void)state;
-  start(&f, "azure", NULL);
-  opts_for(&o, WIF_SOURCE_AZURE, NULL);
-  o.client_id = "cid-1";
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
+  fetch_start(&x, "azure", NULL, WIF_SOURCE_AZURE, false);
+  x.o.client_id = "cid-1";
+  assert_int_equal(fetch(&x), WIF_OK);
   /* expires_on arrives as a string. */
-  assert_true(exp >= now + 3590 && exp <= now + 3610);
-  assert_true(strncmp(tok, "eyJ", 3) == 0);
+  assert_true(x.exp >= now + 3590 && x.exp <= now + 3610);
+  assert_true(strncmp(x.tok, "eyJ", 3) == 0);
   log = request_log();
   /* K3: Metadata header, encoded parameters, no X-Forwarded-For. */
   assert_non_null(strstr(log, "\"metadata\": \"true\""));
@@ -101,232 +121,163 @@ static void test_azure_ok_and_request_shape(void **state) {
   assert_non_null(strstr(log, "\"api-version\": [\"2018-02-01\"]"));
   assert_null(strstr(log, "x-forwarded-for"));
   free(log);
-  wif_source_token_free(tok);
-  fake_stop(&f);
+  wif_source_token_free(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K2 + Retry-After: 429 (Retry-After 2), 500 and 404 are retried; the
  * schedule is read off the fake clock. */
 static void test_azure_retry_schedule(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "azure", "429:2,500,404");
-  opts_for(&o, WIF_SOURCE_AZURE, &k);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
+  fetch_start(&x, "azure", "429:2,500,404", WIF_SOURCE_AZURE, true);
+  assert_int_equal(fetch(&x), WIF_OK);
   assert_int_equal(requests(), 4);
-  assert_int_equal(fc.n_delays, 3);
-  assert_int_equal(fc.delays[0], 2000);                      /* Retry-After */
-  assert_true(fc.delays[1] >= 1000 && fc.delays[1] <= 2000); /* 2nd back-off */
-  assert_true(fc.delays[2] >= 2000 && fc.delays[2] <= 4000);
-  wif_source_token_free(tok);
-  fake_stop(&f);
+  assert_int_equal(x.fc.n_delays, 3);
+  assert_int_equal(x.fc.delays[0], 2000); /* Retry-After */
+  /* The 2nd and 3rd back-off. */
+  assert_true(x.fc.delays[1] >= 1000 && x.fc.delays[1] <= 2000);
+  assert_true(x.fc.delays[2] >= 2000 && x.fc.delays[2] <= 4000);
+  wif_source_token_free(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K2: more than 3 retryable failures give up with the status. */
 static void test_azure_retries_exhausted(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "azure", "503*");
-  opts_for(&o, WIF_SOURCE_AZURE, &k);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
+  fetch_start(&x, "azure", "503*", WIF_SOURCE_AZURE, true);
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
   assert_int_equal(requests(), 4);
-  assert_non_null(strstr(err.msg, "HTTP 503"));
-  assert_non_null(strstr(err.msg, "fault_503"));
-  assert_null(tok);
-  fake_stop(&f);
+  assert_non_null(strstr(x.err.msg, "HTTP 503"));
+  assert_non_null(strstr(x.err.msg, "fault_503"));
+  assert_null(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K1: 410 every 10 s for 70 s: 8 requests, then unavailable. */
 static void test_azure_410_window(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "azure", "410*");
-  opts_for(&o, WIF_SOURCE_AZURE, &k);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
+  fetch_start(&x, "azure", "410*", WIF_SOURCE_AZURE, true);
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
   assert_int_equal(requests(), 8);
-  assert_int_equal(fc.n_delays, 7);
-  assert_int_equal(fc.now, 70000);
-  assert_non_null(strstr(err.msg, "HTTP 410"));
-  fake_stop(&f);
+  assert_int_equal(x.fc.n_delays, 7);
+  assert_int_equal(x.fc.now, 70000);
+  assert_non_null(strstr(x.err.msg, "HTTP 410"));
+  fake_stop(&x.f);
   /* A 410 that clears within the window ends in a token. */
-  memset(&fc, 0, sizeof(fc));
-  start(&f, "azure", "410,410,410");
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
-  assert_int_equal(fc.now, 30000);
-  wif_source_token_free(tok);
-  fake_stop(&f);
+  memset(&x.fc, 0, sizeof(x.fc));
+  start(&x.f, "azure", "410,410,410");
+  assert_int_equal(fetch(&x), WIF_OK);
+  assert_int_equal(x.fc.now, 30000);
+  wif_source_token_free(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K2: 400/403 are not retried; the service's error field is reported. */
 static void test_azure_no_retry_on_4xx(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "azure", NULL);
-  opts_for(&o, WIF_SOURCE_AZURE, &k);
-  o.client_id = "unknown-identity";
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
+  fetch_start(&x, "azure", NULL, WIF_SOURCE_AZURE, true);
+  x.o.client_id = "unknown-identity";
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
   assert_int_equal(requests(), 1);
-  assert_int_equal(fc.n_delays, 0);
-  assert_non_null(strstr(err.msg, "HTTP 400"));
-  assert_non_null(strstr(err.msg, "invalid_request: Identity not found"));
+  assert_int_equal(x.fc.n_delays, 0);
+  assert_non_null(strstr(x.err.msg, "HTTP 400"));
+  assert_non_null(strstr(x.err.msg, "invalid_request: Identity not found"));
   /* Contradictory selectors never reach the network. */
-  o.client_id = "a";
-  o.object_id = "b";
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_CONFIG_INVALID);
-  o.client_id = o.object_id = NULL;
-  o.audience = NULL;
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_CONFIG_INVALID);
+  x.o.client_id = "a";
+  x.o.object_id = "b";
+  assert_int_equal(fetch(&x), WIF_E_CONFIG_INVALID);
+  x.o.client_id = x.o.object_id = NULL;
+  x.o.audience = NULL;
+  assert_int_equal(fetch(&x), WIF_E_CONFIG_INVALID);
   assert_int_equal(requests(), 1);
-  fake_stop(&f);
+  fake_stop(&x.f);
 }
 
 /* K5/K6: garbage and oversized answers; a hang ends at the timeout. */
 static void test_azure_garbage_huge_hang(void **state) {
-  struct fake_service f;
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
   time_t t0;
 
   (void)state;
-  start(&f, "azure", "garbage,huge,hang");
-  opts_for(&o, WIF_SOURCE_AZURE, NULL);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
-  assert_non_null(strstr(err.msg, "not valid JSON"));
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOO_LARGE);
-  o.timeout_ms = 500;
+  fetch_start(&x, "azure", "garbage,huge,hang", WIF_SOURCE_AZURE, false);
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
+  assert_non_null(strstr(x.err.msg, "not valid JSON"));
+  assert_int_equal(fetch(&x), WIF_E_TOO_LARGE);
+  x.o.timeout_ms = 500;
   t0 = time(NULL);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_UNAVAILABLE);
+  assert_int_equal(fetch(&x), WIF_E_UNAVAILABLE);
   assert_true(time(NULL) - t0 <= 3);
-  assert_null(tok);
-  fake_stop(&f);
+  assert_null(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K7: nothing listening: unavailable at once, no retry storm. */
 static void test_unreachable(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "azure", NULL);
-  fake_stop(&f);
-  opts_for(&o, WIF_SOURCE_AZURE, &k);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_UNAVAILABLE);
-  assert_int_equal(fc.n_delays, 0);
-  assert_non_null(strstr(err.msg, "azure: "));
+  fetch_start(&x, "azure", NULL, WIF_SOURCE_AZURE, true);
+  fake_stop(&x.f);
+  assert_int_equal(fetch(&x), WIF_E_UNAVAILABLE);
+  assert_int_equal(x.fc.n_delays, 0);
+  assert_non_null(strstr(x.err.msg, "azure: "));
 }
 
 static void test_gcp(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp = 0;
-  struct wif_error err;
+  struct fetch x;
   char *log;
   int64_t now = (int64_t)time(NULL);
 
   (void)state;
-  start(&f, "gcp", "503,429:1");
-  opts_for(&o, WIF_SOURCE_GCP, &k);
-  o.gcp_format_full = true;
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
-  /* The body is the JWT; its exp is the expiry. */
-  assert_true(exp >= now + 3590 && exp <= now + 3610);
-  assert_int_equal(fc.n_delays, 2);
-  assert_int_equal(fc.delays[1], 1000);
+  fetch_start(&x, "gcp", "503,429:1", WIF_SOURCE_GCP, true);
+  x.o.gcp_format_full = true;
+  assert_int_equal(fetch(&x), WIF_OK);
+  /* The body is the JWT; its x.exp is the expiry. */
+  assert_true(x.exp >= now + 3590 && x.exp <= now + 3610);
+  assert_int_equal(x.fc.n_delays, 2);
+  assert_int_equal(x.fc.delays[1], 1000);
   log = request_log();
   assert_non_null(strstr(log, "\"metadata-flavor\": \"Google\""));
   assert_non_null(strstr(log, "\"format\": [\"full\"]"));
   assert_non_null(strstr(log, "\"audience\": [\"api://wif test&x=1\"]"));
   free(log);
-  wif_source_token_free(tok);
-  fake_stop(&f);
+  wif_source_token_free(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K4: an answer without Metadata-Flavor: Google is not from GCP. */
 static void test_gcp_requires_flavor(void **state) {
-  struct fake_service f;
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "gcp", "noflavor");
-  opts_for(&o, WIF_SOURCE_GCP, NULL);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
-  assert_non_null(strstr(err.msg, "Metadata-Flavor"));
-  assert_null(tok);
+  fetch_start(&x, "gcp", "noflavor", WIF_SOURCE_GCP, false);
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
+  assert_non_null(strstr(x.err.msg, "Metadata-Flavor"));
+  assert_null(x.tok);
   /* The fake's own control: the next answer carries the header. */
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
-  wif_source_token_free(tok);
-  fake_stop(&f);
+  assert_int_equal(fetch(&x), WIF_OK);
+  wif_source_token_free(x.tok);
+  fake_stop(&x.f);
 }
 
 /* K4: 404 is not retried for GCP. */
 static void test_gcp_404(void **state) {
-  struct fake_service f;
-  struct fake_clock fc = {0};
-  struct wif_clock k = fake_clock_of(&fc);
-  struct wif_source_opts o;
-  char *tok = NULL;
-  int64_t exp;
-  struct wif_error err;
+  struct fetch x;
 
   (void)state;
-  start(&f, "gcp", "404");
-  opts_for(&o, WIF_SOURCE_GCP, &k);
-  assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
-                   WIF_E_TOKEN_UNAVAILABLE);
+  fetch_start(&x, "gcp", "404", WIF_SOURCE_GCP, true);
+  assert_int_equal(fetch(&x), WIF_E_TOKEN_UNAVAILABLE);
   assert_int_equal(requests(), 1);
-  assert_non_null(strstr(err.msg, "HTTP 404"));
-  fake_stop(&f);
+  assert_non_null(strstr(x.err.msg, "HTTP 404"));
+  fake_stop(&x.f);
 }
 
 static void test_github(void **state) {
@@ -398,7 +349,7 @@ static void test_client_secret(void **state) {
   (void)snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
   (void)snprintf(ep, sizeof(ep), "%s/oauth2/v2.0/token", url);
   assert_true(asprintf(&secret, "%s/secret", dir) > 0);
-  write_text(secret, "s3cret\n", 0600);
+  wif_test_write_text(secret, "s3cret\n", 0600);
   wif_source_opts_init(&o);
   o.kind = WIF_SOURCE_CLIENT_CREDENTIALS;
   o.token_endpoint = ep;
@@ -415,22 +366,22 @@ static void test_client_secret(void **state) {
   free(log);
   wif_source_token_free(tok);
   tok = NULL;
-  write_text(secret, "wrong\n", 0600);
+  wif_test_write_text(secret, "wrong\n", 0600);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_TOKEN_UNAVAILABLE);
   assert_non_null(strstr(err.msg, "HTTP 401"));
   assert_non_null(strstr(err.msg, "invalid_client"));
   /* A secret others can read is refused before any request. */
-  write_text(secret, "s3cret\n", 0640);
+  wif_test_write_text(secret, "s3cret\n", 0640);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_CONFIG_INSECURE);
-  write_text(secret, "s3cret\nmore\n", 0600);
+  wif_test_write_text(secret, "s3cret\nmore\n", 0600);
   assert_int_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err),
                    WIF_E_CONFIG_INVALID);
   /* https only: the form carries the secret. */
   (void)snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/oauth2/v2.0/token",
                  f.port);
-  write_text(secret, "s3cret\n", 0600);
+  wif_test_write_text(secret, "s3cret\n", 0600);
   assert_int_not_equal(wif_source_fetch(&o, NULL, &tok, &exp, &err), WIF_OK);
   assert_null(tok);
   free(secret);

@@ -13,14 +13,14 @@ static char cache[PATH_MAX + 16];
 
 static int setup(void **state) {
   (void)state;
-  scratch_make(base, sizeof(base), "wif-test-cache");
+  wif_test_scratch_dir(base, sizeof(base), "wif-test-cache");
   (void)snprintf(cache, sizeof(cache), "%s/pam_wif", base);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  scratch_remove(base);
+  (void)wif_test_remove_tree(base);
   return 0;
 }
 
@@ -222,7 +222,7 @@ static void test_symlink_entry(void **state) {
       wif_token_cache_put(cache, "l", "a.b.c", NOW + 3600, NOW, NULL), WIF_OK);
   entry = only_entry(cache);
   assert_true(asprintf(&target, "%s/target", base) > 0);
-  write_text(target, "wif-token-cache-v1 9999999999\nx.y.z\n", 0600);
+  wif_test_write_text(target, "wif-token-cache-v1 9999999999\nx.y.z\n", 0600);
   assert_int_equal(unlink(entry), 0);
   assert_int_equal(symlink(target, entry), 0);
   assert_int_equal(wif_token_cache_get(cache, "l", NOW, &tok, &exp, &err),
@@ -253,13 +253,13 @@ static void test_corrupt_entries(void **state) {
       wif_token_cache_put(cache, "c", "a.b.c", NOW + 3600, NOW, NULL), WIF_OK);
   entry = only_entry(cache);
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    write_text(entry, bad[i], 0600);
+    wif_test_write_text(entry, bad[i], 0600);
     assert_int_equal(wif_token_cache_get(cache, "c", NOW, &tok, &exp, NULL),
                      WIF_E_TOKEN_UNAVAILABLE);
     assert_null(tok);
   }
   /* Control: the well-formed entry reads back. */
-  write_text(entry, "wif-token-cache-v1 9999999999\na.b.c\n", 0600);
+  wif_test_write_text(entry, "wif-token-cache-v1 9999999999\na.b.c\n", 0600);
   assert_int_equal(wif_token_cache_get(cache, "c", NOW, &tok, &exp, NULL),
                    WIF_OK);
   wif_source_token_free(tok);

@@ -5,10 +5,16 @@
 #endif
 #include "testutil.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -51,6 +57,116 @@ char *wif_test_path(const char *dir, const char *name) {
   assert_non_null(p);
   snprintf(p, n, "%s/%s", dir, name);
   return p;
+}
+
+void wif_test_write(const char *path, const char *data, size_t len,
+                    mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    fail_msg("cannot create %s", path);
+  assert_int_equal(write(fd, data, len), (ssize_t)len);
+  assert_int_equal(fchmod(fd, mode), 0);
+  assert_int_equal(close(fd), 0);
+}
+
+void wif_test_write_text(const char *path, const char *text, mode_t mode) {
+  wif_test_write(path, text, strlen(text), mode);
+}
+
+void wif_test_scratch_dir(char *out, size_t size, const char *prefix) {
+  char tmpl[PATH_MAX];
+  char *r;
+
+  (void)snprintf(tmpl, sizeof(tmpl), "%s-XXXXXX", prefix);
+  assert_non_null(mkdtemp(tmpl));
+  r = realpath(tmpl, NULL);
+  assert_non_null(r);
+  assert_true(strlen(r) < size);
+  memcpy(out, r, strlen(r) + 1);
+  free(r);
+  assert_int_equal(chmod(out, 0700), 0);
+}
+
+static int remove_entry(const char *p, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+int wif_test_remove_tree(const char *dir) {
+  (void)chmod(dir, 0700); /* undo modes that would stop the removal */
+  return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *wif_test_build_dir(const char *prefix, mode_t mode) {
+  size_t n = strlen(WIF_TEST_KEYS_DIR) + strlen(prefix) + 16;
+  char *dir = malloc(n);
+  char *slash;
+
+  assert_non_null(dir);
+  snprintf(dir, n, "%s/../%s-XXXXXX", WIF_TEST_KEYS_DIR, prefix);
+  /* Drop "keys/.." so no component is "..". */
+  slash = strstr(dir, "/keys/../");
+  assert_non_null(slash);
+  memmove(slash, slash + 8, strlen(slash + 8) + 1);
+  assert_non_null(mkdtemp(dir));
+  assert_int_equal(chmod(dir, mode), 0);
+  return dir;
+}
+
+size_t wif_test_for_each_file(const char *dir, const char *suffix,
+                              void (*fn)(const char *path, const char *name,
+                                         void *ctx),
+                              void *ctx) {
+  size_t slen = strlen(suffix);
+  size_t n = 0;
+  struct dirent *e;
+  DIR *d = opendir(dir);
+
+  if (d == NULL)
+    fail_msg("cannot open %s", dir);
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    char *path;
+
+    if (len <= slen || strcmp(e->d_name + len - slen, suffix) != 0)
+      continue;
+    path = wif_test_path(dir, e->d_name);
+    fn(path, e->d_name, ctx);
+    free(path);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+char *wif_test_expected_error(const char *text, const char *name,
+                              const char *dropin_as) {
+  static const char tag[] = "# expect: ";
+  static const char word[] = "DROPIN";
+  const char *nl = strchr(text, '\n');
+  const char *msg = text + sizeof(tag) - 1;
+  const char *at = NULL;
+  char *want;
+  size_t n;
+
+  if (strncmp(text, tag, sizeof(tag) - 1) != 0 || nl == NULL ||
+      (dropin_as != NULL && ((at = strstr(msg, word)) == NULL || at > nl)))
+    fail_msg("%s: the first line must be \"# expect: %s\"", name,
+             dropin_as != NULL ? "DROPIN..." : "MESSAGE");
+  if (dropin_as == NULL) {
+    assert_non_null(want = strndup(msg, (size_t)(nl - msg)));
+    return want;
+  }
+  n = (size_t)(nl - msg) - (sizeof(word) - 1) + strlen(dropin_as) + 1;
+  assert_non_null(want = malloc(n));
+  snprintf(want, n, "%.*s%s%.*s", (int)(at - msg), msg, dropin_as,
+           (int)((size_t)(nl - at) - (sizeof(word) - 1)),
+           at + sizeof(word) - 1);
+  return want;
 }
 
 char *wif_test_key_path(const char *name) {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -24,6 +25,46 @@ char *wif_test_read(const char *path, size_t *len);
 
 /* "dir/name", caller frees. */
 char *wif_test_path(const char *dir, const char *name);
+
+/* Writes len bytes to path (created, or truncated), then sets exactly
+ * mode; fails the test on any error. */
+void wif_test_write(const char *path, const char *data, size_t len,
+                    mode_t mode);
+
+/* wif_test_write of a string. */
+void wif_test_write_text(const char *path, const char *text, mode_t mode);
+
+/* A fresh 0700 directory PREFIX-XXXXXX in the current directory (the
+ * build tree: trusted paths must not pass through a world-writable
+ * directory such as /tmp); its absolute path in out (size bytes). */
+void wif_test_scratch_dir(char *out, size_t size, const char *prefix);
+
+/* Makes dir 0700 and removes it with everything below it: 0, or -1 when
+ * something could not be removed. */
+int wif_test_remove_tree(const char *dir);
+
+/* A fresh directory with mode, named PREFIX-XXXXXX next to the generated
+ * keys in the build tree (the trusted-file rules walk every parent, which
+ * rules out /tmp), its path without a ".." component. Caller frees. */
+char *wif_test_build_dir(const char *prefix, mode_t mode);
+
+/* Calls fn(path, name, ctx) on each file of dir whose name is longer than
+ * suffix and ends in it; returns how many. Fails the test when dir cannot
+ * be opened. */
+size_t wif_test_for_each_file(const char *dir, const char *suffix,
+                              void (*fn)(const char *path, const char *name,
+                                         void *ctx),
+                              void *ctx);
+
+/*
+ * The message an invalid data case must produce, from its first line
+ * "# expect: MESSAGE" (name labels the failure). With dropin_as not NULL
+ * the case is installed as a drop-in at that path: the message must hold
+ * the word DROPIN, which is replaced by dropin_as. Fails the test when
+ * the line is not there. Caller frees.
+ */
+char *wif_test_expected_error(const char *text, const char *name,
+                              const char *dropin_as);
 
 /* Path of a generated key file (WIF_TEST_KEYS_DIR/name); caller frees. */
 char *wif_test_key_path(const char *name);

@@ -24,15 +24,15 @@ the accounts=names service. Needs root and Debian's postgresql package;
 nothing is installed here.
 
 The PAM line is built in one place (pam_args): a key-fetch helper
-(`helper=PATH`) is one more word there.
+(`helper=PATH`) is one more word there. The root-only parts (work
+directory, PAM services, syslog receiver, teardown) are
+tests/tools/rootenv.py.
 """
-import atexit
 import glob
 import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -42,9 +42,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 
 import mint_token  # noqa: E402
-import test_idp  # noqa: E402
+import rootenv  # noqa: E402
+from rootenv import free_port  # noqa: E402
 
-PYTHON = "/usr/bin/python3"
 AUDIENCE = "api://pam-wif-pg"
 SERVICE_USER = "postgres"
 START_TIMEOUT = 30  # seconds, pg_ctl -t
@@ -60,21 +60,10 @@ def pg_bindir():
     return os.path.dirname(found[-1]) if found else None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(cmd, timeout=60, **kw):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=timeout,
-                          **kw)
-
-
-class PgHost:
+class PgHost(rootenv.RootEnv):
     def __init__(self, module, helper=None, extra_hba=(),
                  log=lambda msg: None):
+        super().__init__()
         self.module = os.path.abspath(module)
         self.extra_hba = list(extra_hba)  # lines ahead of the pam ones
         self.helper = helper
@@ -83,24 +72,10 @@ class PgHost:
         self.service = "wif-pg-" + self.tag
         self.bindir = pg_bindir()
         self.pw = pwd.getpwnam(SERVICE_USER)
-        self.dir = None
-        self.idp = None
-        self.sink = None
-        self.syslog_file = None
-        self.pam_files = []
         self.pg_started = False
         self.scram_password = secrets.token_urlsafe(18)
 
     # ---- setup ----
-
-    def open(self):
-        atexit.register(self.close)
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
     def _open(self):
         if os.geteuid() != 0:
@@ -108,20 +83,15 @@ class PgHost:
         if self.bindir is None:
             raise FileNotFoundError("no PostgreSQL server: apt-get install "
                                     "postgresql (tests/install_deps.sh)")
-        self.dir = run(["mktemp", "-d", "/run/pam_wif_pg.XXXXXX"]).stdout
-        self.dir = self.dir.strip()
-        os.chmod(self.dir, 0o755)
-        self.etc = self._mkdir("etc", 0o755)
-        self.cache = self._mkdir("cache", 0o700, owner=self.pw)
-        self.keys = os.path.join(self._mkdir("private", 0o700), "keys")
-        run([PYTHON, os.path.join(ROOT, "tests/tools/gen_test_keys.py"),
-             "--out", self.keys])
-        self._start_syslog()
+        self.make_dir("/run", "pam_wif_pg.", 0o755)
+        self.etc = self.mkdir("etc", 0o755)
+        self.cache = self.mkdir("cache", 0o700, owner=self.pw)
+        self.mkdir("private", 0o700)
+        self.keys = self.make_keys(os.path.join("private", "keys"))
+        self.start_syslog(os.path.join(self.dir, "private", "syslog"))
         self.log("starting the identity provider")
-        self.idp = test_idp.IdP(self.keys,
-                                os.path.join(self.dir, "private", "idp"),
-                                kids=("rs256", "es256"), lifetime=3600,
-                                python=PYTHON).start()
+        self.start_idp(self.keys, os.path.join(self.dir, "private", "idp"),
+                       ("rs256", "es256"))
         self.issuer = self.idp.issuer("/pg")
         # An administrator's copy of the CA: root-owned, readable by all.
         shutil.copyfile(self.idp.ca_file, os.path.join(self.etc, "ca.pem"))
@@ -130,43 +100,13 @@ class PgHost:
         self._write_pam_services()
         self._start_postgres()
 
-    def _mkdir(self, name, mode, owner=None):
-        path = os.path.join(self.dir, name)
-        os.mkdir(path, mode)
-        os.chmod(path, mode)
-        if owner is not None:
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-        return path
-
-    def _write(self, path, text, mode=0o644):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
-        return path
-
-    def _start_syslog(self):
-        if os.path.exists("/dev/log"):
-            return
-        self.syslog_file = os.path.join(self.dir, "private", "syslog")
-        ready = self.syslog_file + ".ready"
-        self.sink = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "tests/tools/syslog_sink.py"),
-             "--out", self.syslog_file, "--ready", ready, "--lifetime",
-             "3600"])
-        deadline = time.monotonic() + 10
-        while not os.path.exists(ready):
-            if self.sink.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the syslog receiver did not start")
-            time.sleep(0.05)
-
     def _write_config(self):
-        self.map_file = self._write(os.path.join(self.etc, "pam_wif.map"), (
+        self.map_file = self.write(os.path.join(self.etc, "pam_wif.map"), (
             "# provider  type  identifier  roles\n"
             "idp  user  workload-app     wif_pg_app\n"
             "idp  user  workload-ro      wif_pg_ro\n"
-            "idp  user  workload-nobody  nobody\n"))
-        self.config = self._write(os.path.join(self.etc, "pam_wif.conf"), (
+            "idp  user  workload-nobody  nobody\n"), 0o644)
+        self.config = self.write(os.path.join(self.etc, "pam_wif.conf"), (
             "[global]\n"
             "map_file = {map}\n"
             "cache_dir = {cache}\n"
@@ -179,7 +119,7 @@ class PgHost:
             "algorithms = RS256 ES256\n"
             "ca_file = {ca}\n").format(
                 map=self.map_file, cache=self.cache, iss=self.issuer,
-                aud=AUDIENCE, ca=os.path.join(self.etc, "ca.pem")))
+                aud=AUDIENCE, ca=os.path.join(self.etc, "ca.pem")), 0o644)
 
     def pam_args(self, *extra):
         """The module's arguments: the one place a helper= joins them."""
@@ -190,13 +130,12 @@ class PgHost:
 
     def _write_pam_services(self):
         for suffix, extra in (("", ("accounts=names",)), ("-unix", ())):
-            path = "/etc/pam.d/" + self.service + suffix
             line = "%s %s" % (self.module, self.pam_args(*extra))
-            with open(path, "x") as f:
-                f.write("# pam_wif PostgreSQL test service (temporary)\n"
-                        "auth     required %s\n"
-                        "account  required %s\n" % (line, line))
-            self.pam_files.append(path)
+            self.add_pam_service(
+                self.service + suffix,
+                "# pam_wif PostgreSQL test service (temporary)\n"
+                "auth     required %s\n"
+                "account  required %s\n" % (line, line))
 
     def as_postgres(self, cmd, timeout=60, **kw):
         return subprocess.run(
@@ -212,7 +151,7 @@ class PgHost:
         return r
 
     def _start_postgres(self):
-        self.pg = self._mkdir("pg", 0o700, owner=self.pw)
+        self.pg = self.mkdir("pg", 0o700, owner=self.pw)
         self.data = os.path.join(self.pg, "data")
         self.sock = os.path.join(self.pg, "sock")
         self.pg_log = os.path.join(self.pg, "server.log")
@@ -236,7 +175,7 @@ class PgHost:
                     "fsync = off\n"
                     "log_connections = on\n" % (self.port, self.sock))
         hba = os.path.join(self.data, "pg_hba.conf")
-        self._write(hba, (
+        self.write(hba, (
             "# pam_wif test server (first match wins)\n"
             "local  all     postgres                 peer\n"
             "{extra}"
@@ -288,31 +227,6 @@ class PgHost:
              query], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, env=env, timeout=timeout)
 
-    def log_lines(self):
-        """pam_wif's syslog lines so far."""
-        if self.syslog_file is not None:
-            try:
-                with open(self.syslog_file) as f:
-                    text = f.read()
-            except FileNotFoundError:
-                return []
-        else:
-            text = subprocess.run(
-                ["journalctl", "-q", "-o", "cat", "--no-pager",
-                 "SYSLOG_FACILITY=10"], stdout=subprocess.PIPE,
-                text=True).stdout
-        return [l for l in text.splitlines() if "pam_wif" in l]
-
-    def wait_log(self, needle, after=0, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.log_lines()[after:]:
-                if needle in line:
-                    return line
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.1)
-
     def server_log(self):
         try:
             with open(self.pg_log) as f:
@@ -322,7 +236,7 @@ class PgHost:
 
     # ---- teardown ----
 
-    def _stop_postgres(self):
+    def _stop_services(self):
         if not self.pg_started:
             return
         self.pg_started = False
@@ -343,29 +257,3 @@ class PgHost:
             os.kill(pid, 9)
         except (OSError, ValueError):
             pass
-
-    def close(self):
-        self._stop_postgres()
-        if self.idp is not None:
-            self.idp.stop()
-            self.idp = None
-        for path in self.pam_files:
-            if os.path.exists(path):
-                os.unlink(path)
-        self.pam_files = []
-        if self.sink is not None:
-            self.sink.terminate()
-            try:
-                self.sink.wait(10)
-            except subprocess.TimeoutExpired:
-                self.sink.kill()
-            self.sink = None
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, *exc):
-        self.close()

@@ -9,7 +9,6 @@ The server (pg_harness.py) runs as postgres in a private data directory on
 127.0.0.1; the client is the real psql with the token as PGPASSWORD. Needs
 root and Debian's postgresql package; exits 77 (skipped) otherwise.
 """
-import argparse
 import os
 import pwd
 import signal
@@ -20,9 +19,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_harness  # noqa: E402
+import testmain  # noqa: E402
 
 ARGS = None
-SKIP = 77
 APP = "wif_pg_app"
 RO = "wif_pg_ro"
 
@@ -201,26 +200,22 @@ class PostgresKeyCacheTest(PgTest):
         self.assert_in(APP, h.token("workload-app"))
 
 
-def main():
+def publish(args):
     global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--helper", help="the key-fetch helper (helper=PATH)")
-    ap.add_argument("--wifctl", required=True,
-                    help="wifctl, for the client recipe")
-    ARGS, rest = ap.parse_known_args()
+    ARGS = args
+
+
+def prepare(args, rest):
     if os.geteuid() != 0:
-        print("test_postgres: needs root; skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("needs root")
     if pg_harness.pg_bindir() is None:
-        print("test_postgres: no PostgreSQL server (tests/install_deps.sh "
-              "installs postgresql); skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("no PostgreSQL server (tests/install_deps.sh "
+                            "installs postgresql)")
     # ctest's timeout sends SIGTERM: clean up through atexit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # --wifctl: for the client recipe; --helper: the key-fetch helper.
+    testmain.main(["--module", "--wifctl"], prepare, publish,
+                  optional=["--helper"])

@@ -18,13 +18,10 @@ therefore uses deliberately compact tokens (ES256, header {"alg":"ES256"},
 five short claims: about 230 bytes) to show that the PAM side works;
 LimitTest pins down that a token of ordinary size never reaches PAM.
 """
-import argparse
-import atexit
 import base64
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,11 +32,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import mint_token  # noqa: E402
-import test_idp  # noqa: E402
+import rootenv  # noqa: E402
+import testmain  # noqa: E402
 
 ARGS = None
-SKIP = 77
-PYTHON = "/usr/bin/python3"
 SASLAUTHD = "/usr/sbin/saslauthd"
 TESTSASLAUTHD = "/usr/sbin/testsaslauthd"
 AUDIENCE = "db"  # short: the whole token must fit in 256 bytes
@@ -47,71 +43,43 @@ NAME = "wif_sasl_app"  # a name in the database's namespace, no account
 SASL_MAX = 256  # saslauthd's MAX_REQ_LEN (Cyrus SASL 2.1.28)
 
 
-class SaslHost:
+class SaslHost(rootenv.RootEnv):
+    """The work directory, IdP, PAM service and saslauthd (rootenv.py)."""
+
     def __init__(self, module, helper=None):
+        super().__init__()
         self.module = os.path.abspath(module)
         self.helper = helper
         self.tag = secrets.token_hex(3)
         self.service = "wif-sasl-" + self.tag
-        self.dir = None
-        self.idp = None
-        self.sink = None
         self.saslauthd = None
         self.pam_file = None
-        self.syslog_file = None
-
-    def open(self):
-        atexit.register(self.close)
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
     def _open(self):
-        self.dir = subprocess.run(["mktemp", "-d", "/run/pam_wif_sasl.XXXXXX"],
-                                  check=True, stdout=subprocess.PIPE,
-                                  text=True).stdout.strip()
-        os.chmod(self.dir, 0o700)
-        self.keys = os.path.join(self.dir, "keys")
-        subprocess.run([PYTHON, os.path.join(ROOT, "tests/tools/"
-                                             "gen_test_keys.py"),
-                        "--out", self.keys], check=True,
-                       stdout=subprocess.DEVNULL)
-        if not os.path.exists("/dev/log"):
-            self.syslog_file = os.path.join(self.dir, "syslog")
-            ready = self.syslog_file + ".ready"
-            self.sink = subprocess.Popen(
-                [PYTHON, os.path.join(ROOT, "tests/tools/syslog_sink.py"),
-                 "--out", self.syslog_file, "--ready", ready,
-                 "--lifetime", "1800"])
-            self._wait(lambda: os.path.exists(ready), self.sink, "syslog")
-        self.idp = test_idp.IdP(self.keys, os.path.join(self.dir, "idp"),
-                                kids=("es256",), lifetime=1800,
-                                python=PYTHON).start()
+        self.make_dir("/run", "pam_wif_sasl.", 0o700)
+        self.keys = self.make_keys("keys")
+        self.start_syslog(os.path.join(self.dir, "syslog"), 1800)
+        self.start_idp(self.keys, os.path.join(self.dir, "idp"), ("es256",),
+                       1800)
         self.issuer = self.idp.issuer("/s")
-        os.mkdir(os.path.join(self.dir, "cache"), 0o700)
-        map_file = os.path.join(self.dir, "pam_wif.map")
-        with open(map_file, "w") as f:
-            f.write("idp user workload-app %s\n" % NAME)
-        self.config = os.path.join(self.dir, "pam_wif.conf")
-        with open(self.config, "w") as f:
-            f.write("[global]\nmap_file = %s\ncache_dir = %s\n"
-                    "http_timeout = 5\n\n[provider idp]\nissuer = %s\n"
-                    "audience = %s\nalgorithms = ES256\nca_file = %s\n" %
-                    (map_file, os.path.join(self.dir, "cache"), self.issuer,
-                     AUDIENCE, self.idp.ca_file))
-        self.pam_file = "/etc/pam.d/" + self.service
+        cache = self.mkdir("cache", 0o700)
+        map_file = self.write("pam_wif.map",
+                              "idp user workload-app %s\n" % NAME, 0o644)
+        self.config = self.write(
+            "pam_wif.conf",
+            "[global]\nmap_file = %s\ncache_dir = %s\n"
+            "http_timeout = 5\n\n[provider idp]\nissuer = %s\n"
+            "audience = %s\nalgorithms = ES256\nca_file = %s\n" %
+            (map_file, cache, self.issuer, AUDIENCE, self.idp.ca_file),
+            0o644)
         line = "%s config=%s accounts=names" % (self.module, self.config)
         if self.helper:
             line += " helper=" + os.path.abspath(self.helper)
-        with open(self.pam_file, "x") as f:
-            f.write("# pam_wif saslauthd test service (temporary)\n"
-                    "auth     required %s\naccount  required %s\n" %
-                    (line, line))
-        self.mux_dir = os.path.join(self.dir, "mux")
-        os.mkdir(self.mux_dir, 0o755)
+        self.pam_file = self.add_pam_service(
+            self.service,
+            "# pam_wif saslauthd test service (temporary)\n"
+            "auth     required %s\naccount  required %s\n" % (line, line))
+        self.mux_dir = self.mkdir("mux", 0o755)
         self.mux = os.path.join(self.mux_dir, "mux")
         self.saslauthd_log = open(os.path.join(self.dir, "saslauthd.log"),
                                   "w")
@@ -122,16 +90,8 @@ class SaslHost:
             stdin=subprocess.DEVNULL, stdout=self.saslauthd_log,
             stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin"},
             start_new_session=True)  # it signals its whole group on exit
-        self._wait(lambda: os.path.exists(self.mux), self.saslauthd,
-                   "saslauthd")
-
-    @staticmethod
-    def _wait(cond, proc, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while not cond():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("%s did not start" % what)
-            time.sleep(0.05)
+        rootenv.wait_started(lambda: os.path.exists(self.mux),
+                             self.saslauthd, "saslauthd", 15)
 
     def claims(self, sub, ttl, age):
         now = int(time.time()) - age
@@ -166,47 +126,10 @@ class SaslHost:
                            stderr=subprocess.STDOUT, text=True, timeout=60)
         return r.stdout.strip()
 
-    def log_lines(self):
-        if self.syslog_file is None:
-            text = subprocess.run(["journalctl", "-q", "-o", "cat",
-                                   "--no-pager", "SYSLOG_FACILITY=10"],
-                                  stdout=subprocess.PIPE, text=True).stdout
-        else:
-            try:
-                with open(self.syslog_file) as f:
-                    text = f.read()
-            except FileNotFoundError:
-                text = ""
-        return [l for l in text.splitlines() if "pam_wif" in l]
-
-    def wait_log(self, needle, after, timeout=5):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.log_lines()[after:]:
-                if needle in line:
-                    return line
-            time.sleep(0.1)
-        return None
-
-    def close(self):
-        for proc in (self.saslauthd, self.sink):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        self.saslauthd = self.sink = None
-        if self.idp is not None:
-            self.idp.stop()
-            self.idp = None
-        if self.pam_file and os.path.exists(self.pam_file):
-            os.unlink(self.pam_file)
+    def _stop_services(self):
+        rootenv.stop(self.saslauthd)
+        self.saslauthd = None
         self.pam_file = None
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
 
 
 class SaslTest(unittest.TestCase):
@@ -278,24 +201,21 @@ class LimitTest(SaslTest):
             self.assertIn("password exceeded MAX_REQ_LEN", f.read())
 
 
-def main():
+def publish(args):
     global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--module", required=True)
-    ap.add_argument("--helper", help="the key-fetch helper (helper=PATH)")
-    ARGS, rest = ap.parse_known_args()
+    ARGS = args
+
+
+def prepare(args, rest):
     if os.geteuid() != 0:
-        print("test_saslauthd: needs root; skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("needs root")
     if not (os.access(SASLAUTHD, os.X_OK) and
             os.access(TESTSASLAUTHD, os.X_OK)):
-        print("test_saslauthd: no saslauthd (tests/install_deps.sh installs "
-              "sasl2-bin); skipped", file=sys.stderr)
-        return SKIP
+        raise testmain.Skip("no saslauthd (tests/install_deps.sh installs "
+                            "sasl2-bin)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False)
-    return 0 if prog.result.wasSuccessful() else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # --helper: the key-fetch helper (helper=PATH).
+    testmain.main(["--module"], prepare, publish, optional=["--helper"])

@@ -433,54 +433,52 @@ static void test_size_limit(void **state) {
   free(tok);
 }
 
+/* use_first_pass and try_first_pass after an earlier module's answer
+ * (PAM_AUTHTOK); the conversation holds the token, should they ask. */
 static void test_first_pass(void **state) {
+  static const struct {
+    const char *authtok; /* PAM_AUTHTOK, NULL: none, "TOKEN": the token */
+    int first_pass;      /* use_first_pass: never asks */
+    int try_first_pass;
+    size_t asked; /* whether try_first_pass asked */
+  } cases[] = {
+      /* No PAM_AUTHTOK: use_first_pass fails, try_first_pass asks. */
+      {NULL, PAM_AUTH_ERR, PAM_SUCCESS, 1},
+      /* pam_set_items (pam_wrapper) copies $PAM_AUTHTOK into the item. */
+      {"TOKEN", PAM_SUCCESS, PAM_SUCCESS, 0},
+      /* A token-shaped PAM_AUTHTOK that does not verify is refused, never
+       * asked again. */
+      {"aaaa.bbbb.cccc", PAM_AUTH_ERR, PAM_AUTH_ERR, 0},
+      /* An earlier answer that is no token (a password): use_first_pass
+       * refuses it, try_first_pass asks (pam_unix's convention). */
+      {"garbage", PAM_AUTH_ERR, PAM_SUCCESS, 1},
+  };
   char *tok = token(ISS_U, "alice", "");
-  struct conv c;
 
   (void)state;
-  memset(&c, 0, sizeof(c));
-  /* No PAM_AUTHTOK: use_first_pass fails without asking. */
-  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_AUTH_ERR);
-  assert_int_equal(c.asked, 0);
-  /* try_first_pass asks instead. */
-  c.answers[0] = tok;
-  c.n = 1;
-  assert_int_equal(
-      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-      PAM_SUCCESS);
-  assert_int_equal(c.asked, 1);
-  /* pam_set_items (pam_wrapper) copies $PAM_AUTHTOK into the item. */
-  assert_int_equal(setenv("PAM_AUTHTOK", tok, 1), 0);
-  memset(&c, 0, sizeof(c));
-  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_SUCCESS);
-  assert_int_equal(
-      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-      PAM_SUCCESS);
-  assert_int_equal(c.asked, 0);
-  /* A token-shaped PAM_AUTHTOK that does not verify is refused, never
-   * asked again. */
-  assert_int_equal(setenv("PAM_AUTHTOK", "aaaa.bbbb.cccc", 1), 0);
-  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_AUTH_ERR);
-  assert_int_equal(
-      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-      PAM_AUTH_ERR);
-  assert_int_equal(c.asked, 0);
-  /* An earlier answer that is no token (a password): use_first_pass
-   * refuses it, try_first_pass asks (pam_unix's convention). */
-  assert_int_equal(setenv("PAM_AUTHTOK", "garbage", 1), 0);
-  assert_int_equal(run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_AUTH_ERR);
-  assert_int_equal(c.asked, 0);
-  memset(&c, 0, sizeof(c));
-  c.answers[0] = tok;
-  c.n = 1;
-  assert_int_equal(
-      run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE),
-      PAM_SUCCESS);
-  assert_int_equal(c.asked, 1);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *authtok = cases[i].authtok;
+    struct conv c;
+    int rv;
+
+    if (authtok == NULL)
+      unsetenv("PAM_AUTHTOK");
+    else
+      assert_int_equal(
+          setenv("PAM_AUTHTOK", strcmp(authtok, "TOKEN") ? authtok : tok, 1),
+          0);
+    memset(&c, 0, sizeof(c));
+    c.answers[0] = tok;
+    c.n = 1;
+    rv = run("wif_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE);
+    if (rv != cases[i].first_pass || c.asked != 0)
+      fail_msg("%s: use_first_pass %d (asked %zu), want %d", authtok, rv,
+               c.asked, cases[i].first_pass);
+    rv = run("wif_try_first_pass", "nobody", &c, PAMTEST_AUTHENTICATE);
+    if (rv != cases[i].try_first_pass || c.asked != cases[i].asked)
+      fail_msg("%s: try_first_pass %d (asked %zu), want %d (asked %zu)",
+               authtok, rv, c.asked, cases[i].try_first_pass, cases[i].asked);
+  }
   unsetenv("PAM_AUTHTOK");
   free(tok);
 }
@@ -488,39 +486,32 @@ static void test_first_pass(void **state) {
 /* H8: the conversation fails, or answers NULL, at the first or a later
  * prompt. */
 static void test_conversation_failure(void **state) {
-  char *tok = token(ISS_U, "alice", "");
-  struct conv c;
+  static const struct {
+    const char *service;
+    struct conv conv;
+    int want;
+  } cases[] = {
+      {"wif", {.fail_at = 1, .fail_with = PAM_CONV_ERR}, PAM_CONV_ERR},
+      {"wif", {.fail_at = 1, .fail_with = PAM_ABORT}, PAM_CONV_ERR},
+      {"wif", {.fail_at = 1, .null_resp = true}, PAM_CONV_ERR},
+      {"wif",
+       {.answers = {"abc\\"}, .n = 1, .fail_at = 2, .null_resp = true},
+       PAM_CONV_ERR},
+      /* Under sufficient, a conversation failure still ends in denial. */
+      {"wif_sufficient",
+       {.fail_at = 1, .fail_with = PAM_CONV_ERR},
+       PAM_AUTH_ERR},
+  };
 
   (void)state;
-  memset(&c, 0, sizeof(c));
-  c.fail_at = 1;
-  c.fail_with = PAM_CONV_ERR;
-  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_CONV_ERR);
-  memset(&c, 0, sizeof(c));
-  c.fail_at = 1;
-  c.fail_with = PAM_ABORT;
-  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_CONV_ERR);
-  memset(&c, 0, sizeof(c));
-  c.fail_at = 1;
-  c.null_resp = true;
-  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_CONV_ERR);
-  memset(&c, 0, sizeof(c));
-  c.answers[0] = "abc\\";
-  c.n = 1;
-  c.fail_at = 2;
-  c.null_resp = true;
-  assert_int_equal(run("wif", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_CONV_ERR);
-  /* Under sufficient, a conversation failure still ends in denial. */
-  memset(&c, 0, sizeof(c));
-  c.fail_at = 1;
-  c.fail_with = PAM_CONV_ERR;
-  assert_int_equal(run("wif_sufficient", "nobody", &c, PAMTEST_AUTHENTICATE),
-                   PAM_AUTH_ERR);
-  free(tok);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct conv c = cases[i].conv;
+    int rv = run(cases[i].service, "nobody", &c, PAMTEST_AUTHENTICATE);
+
+    if (rv != cases[i].want)
+      fail_msg("case %zu (%s): %d, want %d", i, cases[i].service, rv,
+               cases[i].want);
+  }
 }
 
 /* sshd answers for an unknown user or a refused root with
