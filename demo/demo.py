@@ -99,7 +99,9 @@ def print_setup(host):
     print("   On a real host: /etc/security/pam_wif.conf and pam_wif.map,\n"
           "   /etc/pam.d/sshd, and the sshd drop-in conf/sshd_config.d/"
           "pam_wif.conf,\n   which keeps keyboard-interactive (tokens) for "
-          "workload accounts only.")
+          "workload accounts only.\n   helper= names this build's helper; "
+          "the packages' module finds\n   /usr/libexec/pam_wif/pam_wif-helper "
+          "itself.")
 
 
 def explain_refusal(host, r, mark):
@@ -184,18 +186,28 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--module", required=True)
     ap.add_argument("--wifctl", required=True)
+    ap.add_argument("--helper", required=True,
+                    help="the build's pam_wif-helper (installed, it is "
+                    "found without being named)")
     ap.add_argument("--private-log", action="store_true",
                     help="in a private mount namespace: receive pam_wif's "
                     "log lines on our own /dev/log")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
-    for f in (args.module, args.wifctl):
+    if os.geteuid() != 0:
+        print("demo: run as root (it adds a PAM service, accounts and an "
+              "sshd)", file=sys.stderr)
+        return 77
+    for f in (args.module, args.wifctl, args.helper):
         if not os.path.isfile(f):
             print("demo: %s is missing: build first (demo/run.sh does)" % f,
                   file=sys.stderr)
             return 1
 
+    # The module and wifctl fetch keys through the helper; the harness
+    # names it in the PAM lines (helper=) and wifctl reads WIF_HELPER.
+    os.environ["WIF_HELPER"] = os.path.abspath(args.helper)
     private = None
     ok = False
     try:

@@ -66,4 +66,5 @@ if unshare --mount --propagation private true 2>/dev/null; then
 fi
 # shellcheck disable=SC2086
 exec $ns /usr/bin/python3 demo/demo.py --module "$build/pam_wif.so" \
-  --wifctl "$build/wifctl" ${ns:+--private-log}
+  --wifctl "$build/wifctl" --helper "$build/pam_wif-helper" \
+  ${ns:+--private-log}
