@@ -303,7 +303,7 @@ class PgHost:
                 text=True).stdout
         return [l for l in text.splitlines() if "pam_wif" in l]
 
-    def wait_log(self, needle, after=0, timeout=5):
+    def wait_log(self, needle, after=0, timeout=30):
         deadline = time.monotonic() + timeout
         while True:
             for line in self.log_lines()[after:]:

@@ -179,7 +179,7 @@ class SaslHost:
                 text = ""
         return [l for l in text.splitlines() if "pam_wif" in l]
 
-    def wait_log(self, needle, after, timeout=5):
+    def wait_log(self, needle, after, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.log_lines()[after:]:
