@@ -19,7 +19,6 @@ suites that run as root.
 """
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -124,7 +123,21 @@ class Host(rootenv.RootEnv):
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         key = os.path.join(self.dir, "ssh_host_ed25519_key")
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
-        self.port = free_port()
+        # sshd re-executes itself and names its PAM service after argv[0].
+        self.sshd_link = os.path.join(self.dir, self.service)
+        os.symlink(SSHD, self.sshd_link)
+        self.sshd_log = os.path.join(self.dir, "sshd.log")
+        # The free port may be taken by another program before sshd binds
+        # it (other suites run alongside): then again on another one.
+        for attempt in range(3):
+            if self._try_sshd(key, free_port()):
+                return
+        raise RuntimeError("sshd did not start: " +
+                           open(self.sshd_log).read())
+
+    def _try_sshd(self, key, port):
+        """True once sshd listens on port; False when it could not bind."""
+        self.port = port
         cfg = self.write("sshd_config", (
             "Port {port}\n"
             "ListenAddress 127.0.0.1\n"
@@ -143,24 +156,26 @@ class Host(rootenv.RootEnv):
             "LoginGraceTime 60\n"
             "LogLevel VERBOSE\n").format(port=self.port, key=key,
                                          dir=self.dir))
-        # sshd re-executes itself and names its PAM service after argv[0].
-        self.sshd_link = os.path.join(self.dir, self.service)
-        os.symlink(SSHD, self.sshd_link)
-        self.sshd_log = os.path.join(self.dir, "sshd.log")
         with open(self.sshd_log, "w") as log:
             self.sshd = subprocess.Popen(
                 [self.sshd_link, "-D", "-e", "-f", cfg],
                 stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + 15
+        # sshd says when it listens (a connection could reach whoever else
+        # holds the port).
+        ready = "Server listening on 127.0.0.1 port %d." % self.port
+        deadline = time.monotonic() + 30
         while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                break
-            except OSError:
-                if self.sshd.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("sshd did not start: " +
-                                       open(self.sshd_log).read())
-                time.sleep(0.1)
+            with open(self.sshd_log) as log:
+                text = log.read()
+            if ready in text:
+                return True
+            if self.sshd.poll() is not None:
+                if "Address already in use" in text:
+                    return False
+                raise RuntimeError("sshd did not start: " + text)
+            if time.monotonic() > deadline:
+                raise RuntimeError("sshd did not start: " + text)
+            time.sleep(0.1)
 
     # ---- use ----
 

@@ -69,7 +69,11 @@
 #define ISS_FILE "https://issuer.example/fi-pam"
 #define ACCOUNT "nobody"
 #define SUBJECT "workload-1"
-#define IDP_LIFETIME "900"
+/* A sweep under valgrind on a loaded machine can run for many minutes: the
+ * token and the IdP (which only outlives a crashed fi_pam by this much)
+ * last an hour. */
+#define LIFETIME 3600
+#define IDP_LIFETIME "3600"
 #define MAX_CALLS 100000UL
 
 /* Present in sanitizer builds only. */
@@ -352,7 +356,7 @@ static char *mint(const char *iss) {
   return wif_test_signf("rs256", "RS256",
                         "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"%s\","
                         "\"exp\":%lld,\"iat\":%lld}",
-                        iss, AUD, SUBJECT, now + 900, now - 10);
+                        iss, AUD, SUBJECT, now + LIFETIME, now - 10);
 }
 
 /* Removes every file in the cache directory, then the directory. */

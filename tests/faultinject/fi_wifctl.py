@@ -18,8 +18,9 @@ Sweeps (one ctest test each):
   token_azure         wifctl token --source azure against a loopback IMDS
   token_gcp           wifctl token --source gcp against a loopback server
 The network sweeps serve the answer from a thread of this script on
-127.0.0.1; a failed curl_easy_perform is retried by the azure source, so
---timeout 1 keeps each run short. The PAM sweeps (warm and cold cache)
+127.0.0.1, with --timeout 10: nothing injected makes an exchange hang, and
+a slow run (ASan, a loaded machine) must not time out, which would make
+the run that injected nothing fail. The PAM sweeps (warm and cold cache)
 are fi_pam.c's.
 
 Usage: fi_wifctl.py --wifctl PATH --keys DIR --tmp DIR SWEEP
@@ -122,7 +123,7 @@ def command(args, work):
         with open(tfile) as f:
             url = serve(f.read().strip())
         return [args.wifctl] + tok + ["--source", args.sweep[6:],
-                                      "--endpoint", url, "--timeout", "1"]
+                                      "--endpoint", url, "--timeout", "10"]
     if args.sweep == "verify_standalone":
         return [args.wifctl, "verify", "--issuer", ISS, "--audience", AUD,
                 "--jwks", os.path.join(work, "keys.jwks")] + token

@@ -191,7 +191,7 @@ class RootEnv:
         """pam_wif's syslog lines so far."""
         return [l for l in self.syslog_lines() if "pam_wif" in l]
 
-    def wait_log(self, needle, after=0, timeout=5):
+    def wait_log(self, needle, after=0, timeout=30):
         """The first of log_lines() after index `after` with needle, or
         None after timeout seconds."""
         deadline = time.monotonic() + timeout

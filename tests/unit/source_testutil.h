@@ -110,8 +110,8 @@ static inline void fake_start(struct fake_service *f, const char *mode,
   argv[a++] = mode;
   argv[a++] = "--keys";
   argv[a++] = WIF_TEST_KEYS_DIR;
-  argv[a++] = "--lifetime";
-  argv[a++] = "30";
+  argv[a++] = "--lifetime"; /* only for a fake this program left behind */
+  argv[a++] = "120";
   for (size_t i = 0; args != NULL && args[i] != NULL && a < 31; i++)
     argv[a++] = args[i];
   argv[a] = NULL;

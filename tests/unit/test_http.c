@@ -328,14 +328,16 @@ static void test_timeout(void **state) {
 
   (void)state;
   server_start(&s, OK_ANSWER, strlen(OK_ANSWER));
-  s.delay_ms = 5000;
+  s.delay_ms = 30000;
   url_of(&s, "/slow?token=hidden", url, sizeof(url));
   clock_gettime(CLOCK_MONOTONIC, &t0);
   assert_int_equal(get(url, true, 0, 500, &r, &err), WIF_E_UNAVAILABLE);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
   assert_true(ms >= 400);
-  assert_true(ms < 2500);
+  /* Did not wait for the answer; the margin is for slow runs (valgrind,
+   * a loaded machine), not a speed target. */
+  assert_true(ms < 15000);
   assert_non_null(strstr(err.msg, "no answer within 500 ms"));
   /* The query string never reaches a message (it may hold a secret). */
   assert_null(strstr(err.msg, "hidden"));

@@ -1056,6 +1056,11 @@ static void test_concurrent_stale_one_fetch(void **state) {
   f->fake.shared = shared;
   f->fake.delay_ms = 200;
   publish(&f->fake, "rs256,es256");
+  /* A waiter gives up on the lock after http_timeout + 2 s and fetches
+   * itself: by design, but 50 processes under valgrind on a loaded
+   * machine can take that long to read the new set in turn. The longest
+   * timeout keeps this test about the lock, not the machine's speed. */
+  f->cfg->http_timeout = 60;
   for (int i = 0; i < 50; i++) {
     pids[i] = fork();
     assert_true(pids[i] >= 0);

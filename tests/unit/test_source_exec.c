@@ -89,13 +89,16 @@ static void test_json_access_token(void **state) {
                            "\"expires_in\":600}'");
   char *tok = NULL;
   int64_t exp = 0;
-  int64_t now = (int64_t)time(NULL);
+  int64_t before = (int64_t)time(NULL);
+  int64_t after;
   struct wif_error err;
 
   (void)state;
   assert_int_equal(run(s, 2000, &tok, &exp, &err), WIF_OK);
+  after = (int64_t)time(NULL);
   assert_string_equal(tok, "x.y.z");
-  assert_true(exp >= now + 600 && exp <= now + 602);
+  /* expires_in counts from the answer, however long the run took. */
+  assert_true(exp >= before + 600 && exp <= after + 600);
   wif_source_token_free(tok);
   free(s);
 }
@@ -194,7 +197,7 @@ static void test_l2_timeout_kills_group(void **state) {
   char *tok = NULL;
   int64_t exp;
   struct wif_error err;
-  int64_t t0 = mono();
+  int64_t t0;
   char *text;
   size_t len;
   long child;
@@ -207,26 +210,40 @@ static void test_l2_timeout_kills_group(void **state) {
   assert_true(asprintf(&body, "sleep 30 & echo $! > %s; sleep 30", pidfile) >
               0);
   s = script("hang", body);
-  assert_int_equal(run(s, 300, &tok, &exp, &err), WIF_E_TOKEN_UNAVAILABLE);
-  assert_true(mono() - t0 < 3000);
-  assert_non_null(strstr(err.msg, "in time"));
+  /* A loaded machine may not even reach the echo within the timeout:
+   * then again with a longer one, so that the child can be checked. */
+  for (long ms = 300;; ms *= 10) {
+    t0 = mono();
+    assert_int_equal(run(s, ms, &tok, &exp, &err), WIF_E_TOKEN_UNAVAILABLE);
+    /* Did not wait for the 30 s sleep (a margin for slow runs, no speed
+     * target). */
+    assert_true(mono() - t0 < ms + 15000);
+    assert_non_null(strstr(err.msg, "in time"));
+    if (access(pidfile, F_OK) == 0 || ms >= 3000)
+      break;
+  }
   text = wif_test_read(pidfile, &len);
   child = strtol(text, NULL, 10);
   assert_true(child > 1);
   /* The background child got the group's SIGKILL: gone, or a zombie
-   * waiting for its new parent to reap it. */
-  usleep(100000);
+   * waiting for its new parent to reap it. A loaded machine may take a
+   * while to run its exit: waited for, up to a deadline. */
   (void)snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", child);
-  if ((f = fopen(stat_path, "r")) != NULL) {
+  for (int64_t until = mono() + 10000;; usleep(20000)) {
     char buf[256];
     char *p;
 
+    if ((f = fopen(stat_path, "r")) == NULL)
+      break; /* gone */
     assert_non_null(fgets(buf, sizeof(buf), f));
     fclose(f);
     p = strrchr(buf, ')');
     assert_non_null(p);
     st = p[2];
-    assert_int_equal(st, 'Z');
+    if (st == 'Z')
+      break;
+    if (mono() > until)
+      fail_msg("the background child is still in state %c", st);
   }
   free(text);
   free(s);
@@ -244,7 +261,7 @@ static void test_l2_daemon_keeps_stdout(void **state) {
 
   (void)state;
   assert_int_equal(run(s, 300, &tok, &exp, &err), WIF_E_TOKEN_UNAVAILABLE);
-  assert_true(mono() - t0 < 3000);
+  assert_true(mono() - t0 < 15000); /* did not wait for the daemon */
   assert_null(tok);
   free(s);
 }
