@@ -40,6 +40,30 @@
    (size_t)WIF_REPLAY_ENTRIES_MAX * WIF_REPLAY_ENTRY_LEN)
 
 /*
+ * A login does not rewrite the store: it appends its entry to a journal
+ * beside it, "<h>.replay.journal", and syncs those bytes alone.
+ *   header  8  magic "WIFRPJ\0\1" (format version 1)
+ *          32  SHA-256 of the provider's issuer, as in the store
+ *           8  zero
+ *   records, in the order their logins were accepted:
+ *          40  an entry, as in the store
+ *           8  check: FNV-1a (64 bits) of those 40 bytes
+ * A record is on disk before its login proceeds, so only the records of
+ * logins that never completed can be torn by a crash: damaged records
+ * after the last good one (and a partial one) are ignored and cut off by
+ * the next append, while a damaged record before a good one is corruption.
+ * When the journal holds WIF_REPLAY_JOURNAL_MAX records, the next login
+ * merges it into a new store (written atomically) and then starts an empty
+ * journal; a crash between the two leaves entries in both, which counts
+ * them twice towards the cap at worst.
+ */
+#define WIF_REPLAY_JOURNAL_MAX 1024
+#define WIF_REPLAY_RECORD_LEN 48
+#define WIF_REPLAY_JOURNAL_FILE_MAX                                            \
+  (WIF_REPLAY_HEADER_LEN +                                                     \
+   (size_t)(WIF_REPLAY_JOURNAL_MAX + 1) * WIF_REPLAY_RECORD_LEN)
+
+/*
  * The jti of a verified claims set, borrowed from claims. WIF_E_JTI_MISSING
  * when absent or empty, WIF_E_CLAIM_TYPE when not a string, WIF_E_TOO_LARGE
  * over WIF_REPLAY_JTI_MAX bytes.
@@ -56,7 +80,8 @@ wif_rc wif_replay_key(const char *issuer, const char *jti, size_t jti_len,
 /*
  * The store file and its lock file of provider p in dir:
  * "<dir>/<h>.replay" and "<dir>/<h>.replay.lock", h the hex SHA-256 of the
- * configured issuer (never anything from a token). Both new (free).
+ * configured issuer (never anything from a token); the journal is the
+ * store's name with ".journal" added. Both new (free).
  */
 wif_rc wif_replay_paths(const char *dir, const struct wif_provider *p,
                         char **out_store, char **out_lock,
@@ -78,6 +103,41 @@ bool wif_replay_contains(const unsigned char *data, size_t count,
                          int64_t now);
 
 /*
+ * Checks a journal image for the provider whose issuer is `issuer`: magic,
+ * issuer hash, size within WIF_REPLAY_JOURNAL_FILE_MAX, no damaged record
+ * before a good one. WIF_E_REPLAY_CORRUPT with the reason in err
+ * otherwise. *out_count is the number of good records, which come first.
+ */
+wif_rc wif_replay_journal_decode(const unsigned char *data, size_t len,
+                                 const char *issuer, size_t *out_count,
+                                 struct wif_error *err);
+
+/* Whether a decoded journal (count good records) holds key live at now. */
+bool wif_replay_journal_contains(const unsigned char *data, size_t count,
+                                 const unsigned char key[WIF_REPLAY_KEY_LEN],
+                                 int64_t now);
+
+/* A journal with no records (WIF_REPLAY_HEADER_LEN bytes) into out. */
+wif_rc wif_replay_journal_header(const char *issuer, unsigned char *out,
+                                 struct wif_error *err);
+
+/* The record of key, live until `until`, into out. */
+void wif_replay_journal_record(const unsigned char key[WIF_REPLAY_KEY_LEN],
+                               int64_t until,
+                               unsigned char out[WIF_REPLAY_RECORD_LEN]);
+
+/*
+ * A new store image (free) holding the live entries of a decoded store
+ * (data may be NULL when count is 0) and of a decoded journal (jdata may
+ * be NULL when jcount is 0), each key once with its latest until.
+ * WIF_E_REPLAY_FULL when that is more than WIF_REPLAY_ENTRIES_MAX.
+ */
+wif_rc wif_replay_merge(const unsigned char *data, size_t count,
+                        const unsigned char *jdata, size_t jcount,
+                        const char *issuer, int64_t now, unsigned char **out,
+                        size_t *out_len, struct wif_error *err);
+
+/*
  * A new image (free) from a decoded one (data may be NULL when count is
  * 0): entries no longer live at now are dropped, key is added with until.
  * WIF_E_REPLAYED when key is live already; WIF_E_REPLAY_FULL when
@@ -97,18 +157,19 @@ enum wif_replay_mode { WIF_REPLAY_RECORD, WIF_REPLAY_PEEK };
 
 /*
  * Accepts jti of provider p once: under the lock file (bounded wait,
- * WIF_E_UNAVAILABLE after WIF_REPLAY_LOCK_WAIT_MS), reads the store,
- * refuses a live entry (WIF_E_REPLAYED) and, with WIF_REPLAY_RECORD,
- * writes the store again with the expired entries dropped and this one
- * added, live until exp + clock_skew (saturating): temporary file, fsync,
- * rename, fsync of the directory, all relative to the directory's
- * descriptor. dir is created 0700 when missing and must be a directory
- * owned by owner that group and others cannot write; the files are
- * created 0600 (set explicitly, whatever the umask) and must be regular,
- * owned by owner and private (else WIF_E_CONFIG_INSECURE). A file that
- * does not parse is WIF_E_REPLAY_CORRUPT: every one-time login of p is
- * refused until an administrator removes it (an empty store would accept
- * replays again). err names the file.
+ * WIF_E_UNAVAILABLE after WIF_REPLAY_LOCK_WAIT_MS), reads the store and its
+ * journal, refuses a live entry (WIF_E_REPLAYED) and, with
+ * WIF_REPLAY_RECORD, records this one, live until exp + clock_skew
+ * (saturating): appended to the journal and synced, or, when the journal
+ * is missing or full, merged with it into a new store (temporary file,
+ * fsync, rename, fsync of the directory) before an empty journal is
+ * started the same way; all relative to the directory's descriptor. dir is
+ * created 0700 when missing and must be a directory owned by owner that group
+ * and others cannot write; the files are created 0600 (set explicitly, whatever
+ * the umask) and must be regular, owned by owner and private (else
+ * WIF_E_CONFIG_INSECURE). A file that does not parse is WIF_E_REPLAY_CORRUPT:
+ * every one-time login of p is refused until an administrator removes it (an
+ * empty store would accept replays again). err names the file.
  */
 wif_rc wif_replay_use(const char *dir, uid_t owner,
                       const struct wif_provider *p, const char *jti,
@@ -117,9 +178,10 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
                       struct wif_error *err);
 
 /*
- * For `wifctl check`: the live entries of p's store at now (0 when there
- * is no store or no directory yet). Takes the lock like a login; the same
- * failures as wif_replay_use (REPLAY_CORRUPT, CONFIG_INSECURE, ...).
+ * For `wifctl check`: the live entries of p's store and journal at now (0
+ * when there is no store or no directory yet). Takes the lock like a
+ * login; the same failures as wif_replay_use (REPLAY_CORRUPT, CONFIG_INSECURE,
+ * ...).
  */
 wif_rc wif_replay_count(const char *dir, uid_t owner,
                         const struct wif_provider *p, int64_t now,

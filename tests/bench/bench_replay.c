@@ -5,9 +5,11 @@
  *
  * Fills a store with N live entries (default 10000), then times M logins
  * (default 1000) through wif_replay_use as the module makes them: lock,
- * read, check, purge, insert, write + fsync + rename + directory fsync.
+ * read store and journal, check, append one record + fdatasync; every
+ * WIF_REPLAY_JOURNAL_MAX logins, one merges the journal into a new store
+ * (write + fsync + rename + directory fsync), counted in the figures.
  * Also times a lookup alone (wifctl verify) and the in-memory part of a
- * login (decode + insert, no file system) to show where the time goes.
+ * merge (decode + insert, no file system) to show where the time goes.
  * DIR (default a new directory under /var/tmp) must be on the file system
  * whose fsync is to be measured; it is removed afterwards.
  */
@@ -204,7 +206,7 @@ int main(int argc, char **argv) {
     t[i] = now_mono() - t0;
     free(next);
   }
-  report("in memory (decode + insert)", t, (size_t)logins);
+  report("merge in memory (decode + insert)", t, (size_t)logins);
   ret = 0;
 out:
   if (base == dirbuf) {

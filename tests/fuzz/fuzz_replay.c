@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzzes the replay store's file format (replay.h). */
+/* Fuzzes the replay store's file formats (replay.h): each input is read as
+ * a store and as a journal. */
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -13,6 +14,10 @@
  * WIF_REPLAY_ENTRIES_MAX entries, and a lookup never reads past it. Adding
  * a key to it gives a store that decodes again and holds the key; adding
  * it twice is a replay.
+ *
+ * A decoded journal has no more good records than fit in it; merged into
+ * an empty store it gives a store that decodes and holds exactly the keys
+ * the journal holds live.
  */
 
 static struct wif_config *cfg;
@@ -26,6 +31,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 #define NOW INT64_C(1767225600)
 
+static void journal(const uint8_t *data, size_t size, const char *iss) {
+  unsigned char *merged = NULL;
+  size_t count = 0, merged_len = 0, n = 0;
+  struct wif_error err;
+  wif_rc rc;
+
+  rc = wif_replay_journal_decode(data, size, iss, &count, &err);
+  if (rc != WIF_OK) {
+    if (rc != WIF_E_REPLAY_CORRUPT || count != 0)
+      fuzz_fail("a failed journal decode said %d with %zu records", (int)rc,
+                count);
+    return;
+  }
+  if (size < WIF_REPLAY_HEADER_LEN || size > WIF_REPLAY_JOURNAL_FILE_MAX ||
+      WIF_REPLAY_HEADER_LEN + count * WIF_REPLAY_RECORD_LEN > size)
+    fuzz_fail("decoded %zu records from %zu bytes", count, size);
+  rc = wif_replay_merge(NULL, 0, data, count, iss, NOW, &merged, &merged_len,
+                        &err);
+  if (rc != WIF_OK)
+    fuzz_fail("merging a journal said %d: %s", (int)rc, err.msg);
+  if (wif_replay_decode(merged, merged_len, iss, &n, &err) != WIF_OK)
+    fuzz_fail("a merged store does not decode: %s", err.msg);
+  for (size_t i = 0; i < count; i++) {
+    const unsigned char *key =
+        data + WIF_REPLAY_HEADER_LEN + i * WIF_REPLAY_RECORD_LEN;
+
+    if (wif_replay_journal_contains(data, count, key, NOW) !=
+        wif_replay_contains(merged, n, key, NOW))
+      fuzz_fail("record %zu: the merged store disagrees", i);
+  }
+  free(merged);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *iss = cfg->providers[0].issuer;
   unsigned char key[WIF_REPLAY_KEY_LEN];
@@ -34,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct wif_error err;
   wif_rc rc;
 
+  journal(data, size, iss);
   rc = wif_replay_decode(data, size, iss, &count, &err);
   if (rc != WIF_OK) {
     if (rc != WIF_E_REPLAY_CORRUPT || count != 0)

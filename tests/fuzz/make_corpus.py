@@ -19,7 +19,8 @@ signed seed changes with them. Everything is small (a few KB per target).
   corpus/cachefile/     JWKS cache files (jwks_store.h format)
   corpus/cachecontrol/  Cache-Control header blocks
   corpus/source/   token-source responses (IMDS, GCP, GitHub, exec)
-  corpus/replay/   replay store files (replay.h format) and damaged ones
+  corpus/replay/   replay store and journal files (replay.h formats) and
+                   damaged ones
   corpus/glob/     require globs: pattern, a NUL byte, value
   keys/jwks.json   the public keys fuzz_jws validates against
 
@@ -294,8 +295,26 @@ def replay_image(iss, entries, count=None, magic=b"WIFRPL\0\1"):
     return head + n.to_bytes(4, "little") + bytes(4) + body
 
 
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) % 2 ** 64
+    return h
+
+
+def journal_image(iss, entries, magic=b"WIFRPJ\0\1", torn=b""):
+    """A replay journal (common/replay.h): records in the given order."""
+    head = replay_image(iss, [], magic=magic)[:40] + bytes(8)
+    recs = b""
+    for k, u in entries:
+        e = k + u.to_bytes(8, "little", signed=True)
+        recs += e + fnv1a(e).to_bytes(8, "little")
+    return head + recs + torn
+
+
 def replay_seeds(w):
-    """Store files for fuzz_replay, bound to the fixture's first issuer."""
+    """Store and journal files for fuzz_replay, bound to the fixture's
+    first issuer (the target reads each input as both)."""
     def key(jti):
         iss = ISS.encode()
         return hashlib.sha256(b"pam_wif replay jti v1\n" +
@@ -316,6 +335,15 @@ def replay_seeds(w):
     w.put("replay", replay_image(ISS, live, magic=b"WIFRPL\0\2"))
     w.put("replay", replay_image(ISS, [(key("z"), 0)]))
     w.put("replay", replay_image(ISS, live)[:-1])
+    w.put("replay", journal_image(ISS, []))
+    w.put("replay", journal_image(ISS, live[::-1]))
+    w.put("replay", journal_image(ISS, mixed + mixed))
+    w.put("replay", journal_image(ISS, [(key("fuzz-jti"), NOW + 600)]))
+    w.put("replay", journal_image(ISS, live, torn=bytes(20)))
+    w.put("replay", journal_image(ISS2, live))
+    damaged = bytearray(journal_image(ISS, live))
+    damaged[48 + 3] ^= 1
+    w.put("replay", bytes(damaged))
 
 
 def main():

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The replay store: once per jti, expiry, the cap, corrupt files, locking
- * across processes, file modes. */
+/* The replay store and its journal: once per jti, expiry, the cap, the
+ * merge, torn and corrupt files, locking across processes, file modes. */
 #include "testutil.h"
 
 #include <errno.h>
@@ -27,6 +27,7 @@ struct fixture {
   char dir[PATH_MAX];
   char *cache; /* dir/cache: made by the store itself */
   char *store;
+  char *journal;
   char *lock;
   struct wif_config *cfg;
   const struct wif_provider *p;
@@ -70,6 +71,9 @@ static int setup(void **state) {
   assert_true(f->p->one_time);
   assert_int_equal(wif_replay_paths(f->cache, f->p, &f->store, &f->lock, &err),
                    WIF_OK);
+  assert_non_null(f->journal = malloc(strlen(f->store) + sizeof(".journal")));
+  snprintf(f->journal, strlen(f->store) + sizeof(".journal"), "%s.journal",
+           f->store);
   *state = f;
   return 0;
 }
@@ -83,6 +87,7 @@ static int teardown(void **state) {
   wif_config_free(f->cfg);
   free(f->cache);
   free(f->store);
+  free(f->journal);
   free(f->lock);
   free(f);
   return 0;
@@ -102,12 +107,31 @@ static wif_rc use(struct fixture *f, const char *jti, int64_t now) {
   return use_p(f, f->p, jti, EXP, now, WIF_REPLAY_RECORD, &err);
 }
 
+/* Entries in the store file itself, live or not. */
 static size_t entries(const char *path) {
   struct stat st;
 
   assert_int_equal(stat(path, &st), 0);
   assert_true((size_t)st.st_size >= WIF_REPLAY_HEADER_LEN);
   return ((size_t)st.st_size - WIF_REPLAY_HEADER_LEN) / WIF_REPLAY_ENTRY_LEN;
+}
+
+static size_t file_size(const char *path) {
+  struct stat st;
+
+  assert_int_equal(stat(path, &st), 0);
+  return (size_t)st.st_size;
+}
+
+/* Live entries of store and journal together, as `wifctl check` counts. */
+static size_t live_at(struct fixture *f, int64_t now) {
+  struct wif_error err;
+  size_t n = 0;
+
+  wif_error_clear(&err);
+  assert_int_equal(wif_replay_count(f->cache, geteuid(), f->p, now, &n, &err),
+                   WIF_OK);
+  return n;
 }
 
 static void write_raw(const char *path, const void *data, size_t len,
@@ -132,7 +156,7 @@ static void test_first_use_then_replay(void **state) {
   struct wif_error err;
 
   assert_int_equal(use(f, "jti-1", WIF_TEST_NOW), WIF_OK);
-  assert_int_equal(entries(f->store), 1);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 1);
   wif_error_clear(&err);
   assert_int_equal(
       use_p(f, f->p, "jti-1", EXP, WIF_TEST_NOW + 1, WIF_REPLAY_RECORD, &err),
@@ -145,7 +169,7 @@ static void test_first_use_then_replay(void **state) {
   assert_int_equal(
       use_p(f, f->p2, "jti-1", EXP, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err),
       WIF_OK);
-  assert_int_equal(entries(f->store), 2);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 2);
   /* A prefix of a jti is another jti. */
   assert_int_equal(use(f, "jti-", WIF_TEST_NOW), WIF_OK);
   assert_int_equal(use(f, "jti-", WIF_TEST_NOW), WIF_E_REPLAYED);
@@ -170,7 +194,7 @@ static void test_peek(void **state) {
   assert_int_equal(
       use_p(f, f->p, "jti-1", EXP, WIF_TEST_NOW, WIF_REPLAY_PEEK, &err),
       WIF_E_REPLAYED);
-  assert_int_equal(entries(f->store), 2);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 2);
 }
 
 static void test_expired_purged(void **state) {
@@ -181,18 +205,19 @@ static void test_expired_purged(void **state) {
                          WIF_REPLAY_RECORD, &err),
                    WIF_OK);
   assert_int_equal(use(f, "long", WIF_TEST_NOW), WIF_OK);
-  assert_int_equal(entries(f->store), 2);
-  /* "short" lives until exp + clock_skew, then goes with the next write. */
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 2);
+  /* "short" lives until exp + clock_skew, then no longer counts. */
   assert_int_equal(use_p(f, f->p, "short", WIF_TEST_NOW + 10,
                          WIF_TEST_NOW + 10 + SKEW - 1, WIF_REPLAY_RECORD, &err),
                    WIF_E_REPLAYED);
   assert_int_equal(use(f, "third", WIF_TEST_NOW + 10 + SKEW), WIF_OK);
-  assert_int_equal(entries(f->store), 2);
+  assert_int_equal(live_at(f, WIF_TEST_NOW + 10 + SKEW), 2);
+  assert_int_equal(use(f, "short", WIF_TEST_NOW + 10 + SKEW), WIF_OK);
   /* All gone once every token has expired. */
   assert_int_equal(
       use_p(f, f->p, "last", EXP + 5000, EXP + SKEW, WIF_REPLAY_RECORD, &err),
       WIF_OK);
-  assert_int_equal(entries(f->store), 1);
+  assert_int_equal(live_at(f, EXP + SKEW), 1);
 }
 
 /* A store of n entries with keys 0..n-1 in their first bytes. */
@@ -246,7 +271,7 @@ static void test_full_refused(void **state) {
   assert_contains(err.msg, "65536 live entries");
   /* Refused, not accepted unrecorded: the same jti is still refused. */
   assert_int_equal(use(f, "one-more", WIF_TEST_NOW), WIF_E_REPLAY_FULL);
-  assert_int_equal(entries(f->store), WIF_REPLAY_ENTRIES_MAX);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), WIF_REPLAY_ENTRIES_MAX);
   /* One slot less than full takes one more, then refuses again. */
   free(img);
   img = full_image(ISS, WIF_REPLAY_ENTRIES_MAX - 1, EXP, &len);
@@ -254,11 +279,11 @@ static void test_full_refused(void **state) {
   assert_int_equal(use(f, "one-more", WIF_TEST_NOW), WIF_OK);
   assert_int_equal(use(f, "two-more", WIF_TEST_NOW), WIF_E_REPLAY_FULL);
   assert_int_equal(use(f, "one-more", WIF_TEST_NOW), WIF_E_REPLAYED);
-  /* Once the entries expire the store empties on the next write. */
+  /* Once the entries expire they no longer count. */
   assert_int_equal(
       use_p(f, f->p, "later", EXP + 5000, EXP + SKEW, WIF_REPLAY_RECORD, &err),
       WIF_OK);
-  assert_int_equal(entries(f->store), 1);
+  assert_int_equal(live_at(f, EXP + SKEW), 1);
   free(img);
 }
 
@@ -423,6 +448,128 @@ static void test_jti_claim(void **state) {
   }
 }
 
+/* The records of n tokens "n0".."n<n-1>", live until EXP, appended. */
+static void use_many(struct fixture *f, const char *prefix, size_t n,
+                     int64_t exp) {
+  struct wif_error err;
+  char jti[32];
+
+  for (size_t i = 0; i < n; i++) {
+    snprintf(jti, sizeof(jti), "%s%zu", prefix, i);
+    wif_error_clear(&err);
+    assert_int_equal(
+        use_p(f, f->p, jti, exp, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err),
+        WIF_OK);
+  }
+}
+
+/* A login appends one record; a full journal is merged into the store,
+ * which then holds only what is live, and starts again empty. */
+static void test_journal_merged(void **state) {
+  struct fixture *f = *state;
+
+  assert_int_equal(use(f, "first", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(entries(f->store), 1);
+  assert_int_equal(file_size(f->journal), WIF_REPLAY_HEADER_LEN);
+  use_many(f, "short", WIF_REPLAY_JOURNAL_MAX / 2, WIF_TEST_NOW + 10);
+  use_many(f, "long", WIF_REPLAY_JOURNAL_MAX / 2, EXP);
+  assert_int_equal(entries(f->store), 1);
+  assert_int_equal(file_size(f->journal),
+                   WIF_REPLAY_HEADER_LEN +
+                       WIF_REPLAY_JOURNAL_MAX * WIF_REPLAY_RECORD_LEN);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 1 + WIF_REPLAY_JOURNAL_MAX);
+  /* The next login, after the short ones expired, merges. */
+  assert_int_equal(use(f, "merging", WIF_TEST_NOW + 10 + SKEW), WIF_OK);
+  assert_int_equal(entries(f->store), 2 + WIF_REPLAY_JOURNAL_MAX / 2);
+  assert_int_equal(file_size(f->journal), WIF_REPLAY_HEADER_LEN);
+  assert_int_equal(use(f, "long7", WIF_TEST_NOW + 10 + SKEW), WIF_E_REPLAYED);
+  assert_int_equal(use(f, "first", WIF_TEST_NOW + 10 + SKEW), WIF_E_REPLAYED);
+  assert_int_equal(use(f, "merging", WIF_TEST_NOW + 10 + SKEW), WIF_E_REPLAYED);
+  assert_int_equal(use(f, "short7", WIF_TEST_NOW + 10 + SKEW), WIF_OK);
+}
+
+/* A crash while a record was written leaves it torn: ignored (its login
+ * never completed) and cut off by the next append. */
+static void test_torn_record(void **state) {
+  struct fixture *f = *state;
+  static const unsigned char half[20] = {1, 2, 3};
+  unsigned char whole[WIF_REPLAY_RECORD_LEN];
+  size_t len = 0;
+  char *text;
+  int fd;
+
+  assert_int_equal(use(f, "a", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(use(f, "b", WIF_TEST_NOW), WIF_OK);
+  fd = open(f->journal, O_WRONLY | O_APPEND);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, half, sizeof(half)), (ssize_t)sizeof(half));
+  close(fd);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 2);
+  assert_int_equal(use(f, "b", WIF_TEST_NOW), WIF_E_REPLAYED);
+  assert_int_equal(use(f, "c", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(file_size(f->journal),
+                   WIF_REPLAY_HEADER_LEN + 2 * WIF_REPLAY_RECORD_LEN);
+  /* A whole-sized record whose check fails is torn too. */
+  text = wif_test_read(f->journal, &len);
+  memcpy(whole, text + len - WIF_REPLAY_RECORD_LEN, sizeof(whole));
+  free(text);
+  whole[0] ^= 1;
+  fd = open(f->journal, O_WRONLY | O_APPEND);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, whole, sizeof(whole)), (ssize_t)sizeof(whole));
+  close(fd);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 3);
+  assert_int_equal(use(f, "d", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 4);
+  assert_int_equal(use(f, "c", WIF_TEST_NOW), WIF_E_REPLAYED);
+}
+
+/* Damage before a good record is no crash's work: refused until removed. */
+static void test_journal_corrupt(void **state) {
+  struct fixture *f = *state;
+  struct wif_error err;
+  unsigned char *text;
+  char *store2, *lock2, *journal2;
+  size_t len = 0;
+
+  assert_int_equal(use(f, "a", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(use(f, "b", WIF_TEST_NOW), WIF_OK);
+  assert_int_equal(use(f, "c", WIF_TEST_NOW), WIF_OK);
+  text = (unsigned char *)wif_test_read(f->journal, &len);
+  text[WIF_REPLAY_HEADER_LEN + 5] ^= 1;
+  write_raw(f->journal, text, len, 0600);
+  wif_error_clear(&err);
+  assert_int_equal(
+      use_p(f, f->p, "d", EXP, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err),
+      WIF_E_REPLAY_CORRUPT);
+  assert_contains(err.msg, f->journal);
+  assert_contains(err.msg, "record 1 follows a damaged one");
+  assert_int_equal(
+      use_p(f, f->p, "d", EXP, WIF_TEST_NOW, WIF_REPLAY_PEEK, &err),
+      WIF_E_REPLAY_CORRUPT);
+  free(text);
+  /* Another provider's journal copied over this one's. */
+  assert_int_equal(
+      use_p(f, f->p2, "x", EXP, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err), WIF_OK);
+  assert_int_equal(wif_replay_paths(f->cache, f->p2, &store2, &lock2, &err),
+                   WIF_OK);
+  assert_non_null(journal2 = malloc(strlen(store2) + sizeof(".journal")));
+  snprintf(journal2, strlen(store2) + sizeof(".journal"), "%s.journal", store2);
+  text = (unsigned char *)wif_test_read(journal2, &len);
+  write_raw(f->journal, text, len, 0600);
+  assert_int_equal(
+      use_p(f, f->p, "d", EXP, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err),
+      WIF_E_REPLAY_CORRUPT);
+  assert_contains(err.msg, "another issuer");
+  /* Removing it is the administrator's way back. */
+  assert_int_equal(unlink(f->journal), 0);
+  assert_int_equal(use(f, "d", WIF_TEST_NOW), WIF_OK);
+  free(text);
+  free(store2);
+  free(lock2);
+  free(journal2);
+}
+
 /* No raw jti on disk, only hashes. */
 static void test_no_raw_jti(void **state) {
   struct fixture *f = *state;
@@ -432,6 +579,11 @@ static void test_no_raw_jti(void **state) {
   assert_int_equal(use(f, "visible-jti-value", WIF_TEST_NOW), WIF_OK);
   text = wif_test_read(f->store, &len);
   assert_null(memmem(text, len, "visible-jti-value", 17));
+  assert_null(memmem(text, len, ISS, strlen(ISS)));
+  free(text);
+  assert_int_equal(use(f, "second-visible-jti", WIF_TEST_NOW), WIF_OK);
+  text = wif_test_read(f->journal, &len);
+  assert_null(memmem(text, len, "second-visible-jti", 18));
   assert_null(memmem(text, len, ISS, strlen(ISS)));
   free(text);
 }
@@ -447,6 +599,9 @@ static void test_modes_with_umask_0(void **state) {
   assert_int_equal(stat(f->cache, &st), 0);
   assert_int_equal(st.st_mode & 07777, 0700);
   assert_int_equal(stat(f->store, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+  assert_int_equal(st.st_uid, geteuid());
+  assert_int_equal(stat(f->journal, &st), 0);
   assert_int_equal(st.st_mode & 07777, 0600);
   assert_int_equal(st.st_uid, geteuid());
   assert_int_equal(stat(f->lock, &st), 0);
@@ -468,6 +623,13 @@ static void test_unsafe_files_refused(void **state) {
       WIF_E_CONFIG_INSECURE);
   assert_contains(err.msg, "mode 0644");
   assert_int_equal(chmod(f->store, 0600), 0);
+  /* The journal is held to the same rule. */
+  assert_int_equal(chmod(f->journal, 0640), 0);
+  assert_int_equal(
+      use_p(f, f->p, "b", EXP, WIF_TEST_NOW, WIF_REPLAY_RECORD, &err),
+      WIF_E_CONFIG_INSECURE);
+  assert_contains(err.msg, f->journal);
+  assert_int_equal(chmod(f->journal, 0600), 0);
   /* A symbolic link in the store's place is never followed. */
   store_copy = wif_test_path(f->dir, "elsewhere");
   assert_int_equal(rename(f->store, store_copy), 0);
@@ -562,7 +724,7 @@ static void test_concurrent_first_use(void **state) {
   assert_int_equal(ok, 1);
   assert_int_equal(replayed, RACERS - 1);
   assert_int_equal(other, 0);
-  assert_int_equal(entries(f->store), 2);
+  assert_int_equal(live_at(f, WIF_TEST_NOW), 2);
 }
 
 static void test_paths(void **state) {
@@ -609,6 +771,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_expired_purged, setup, teardown),
       cmocka_unit_test_setup_teardown(test_full_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_journal_merged, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_torn_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_journal_corrupt, setup, teardown),
       cmocka_unit_test(test_decode_invalid),
       cmocka_unit_test(test_insert_keeps_order),
       cmocka_unit_test(test_jti_claim),
