@@ -44,7 +44,16 @@ NOTES = {
             "binds it (tests/unit/test_claims.c::test_require_globs)"],
     "E17": ["tests/unit/test_claims.c::test_e11_aud",
             "note: another relying party's audience is AUD_MISMATCH"],
-    "E20": ["na: documented limitation: no jti replay cache (tokens are "
+    "E20": ["tests/integration/pam/test_pam.c::test_one_time",
+            "tests/unit/test_replay.c::test_first_use_then_replay",
+            "tests/unit/test_replay.c::test_concurrent_first_use",
+            "tests/unit/test_replay.c::test_torn_record",
+            "tests/unit/test_replay.c::test_journal_corrupt",
+            "note: a provider with one_time = yes records each accepted "
+            "jti (hashed) in a bounded, locked, crash-safe store in "
+            "cache_dir, written only after signature, claims, mapping and "
+            "account passed; a replay is REPLAYED. Without one_time a "
+            "still-valid token can be presented again (tokens are "
             "short-lived; max_token_age bounds their lifetime, E8)"],
     "F3": ["tests/unit/test_jwt.c::test_a3_size_cap",
            "tests/unit/test_jwk.c::test_limits"],
