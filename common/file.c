@@ -526,12 +526,15 @@ static wif_rc write_all(int fd, const char *tmp, const void *data, size_t len,
   return WIF_OK;
 }
 
+/* The random part of a temporary's name: ".<name>.<hex of these bytes>". */
+#define TEMP_RANDOM_LEN 8
+
 wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
                                 const void *data, size_t len, mode_t mode,
                                 struct wif_error *err) {
   wif_rc rc = WIF_E_INTERNAL;
   char tmp[NAME_MAX + 1];
-  unsigned char rnd[8];
+  unsigned char rnd[TEMP_RANDOM_LEN];
   int fd = -1;
   bool created = false;
 
@@ -599,6 +602,33 @@ out:
   if (created)
     (void)unlinkat(dirfd, tmp, 0);
   return rc;
+}
+
+/* ".<name>." and nothing but 2 * TEMP_RANDOM_LEN hex digits after it. */
+static bool is_temp_of(const char *entry, const char *name) {
+  size_t n = strlen(name);
+
+  if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 ||
+      entry[n + 1] != '.' || strlen(entry + n + 2) != 2 * TEMP_RANDOM_LEN)
+    return false;
+  return strspn(entry + n + 2, "0123456789abcdef") == 2 * TEMP_RANDOM_LEN;
+}
+
+void wif_file_remove_temps_at(int dirfd, const char *name) {
+  int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  DIR *d;
+  struct dirent *e;
+
+  if (fd < 0)
+    return;
+  if ((d = fdopendir(fd)) == NULL) {
+    (void)close(fd);
+    return;
+  }
+  while ((e = readdir(d)) != NULL)
+    if (is_temp_of(e->d_name, name))
+      (void)unlinkat(dirfd, e->d_name, 0);
+  (void)closedir(d);
 }
 
 wif_rc wif_file_write_atomic(const char *path, const void *data, size_t len,

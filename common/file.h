@@ -85,6 +85,14 @@ wif_rc wif_file_write_atomic_at(int dirfd, const char *dir, const char *name,
                                 struct wif_error *err);
 
 /*
+ * Removes the temporaries of name that writers killed before their rename
+ * left in dirfd. Only for a caller holding the lock every writer of name
+ * takes, so none of them is in use; best effort (a failure only leaves
+ * them).
+ */
+void wif_file_remove_temps_at(int dirfd, const char *name);
+
+/*
  * The names in directory dir that end in suffix (and hold more than it),
  * in strcmp order, for drop-in files: dir and every directory above it
  * pass the checks of wif_file_read_trusted. Names starting with "." are

@@ -19,7 +19,10 @@
 #include "file.h"
 #include "text.h"
 
-static const unsigned char MAGIC[8] = {'W', 'I', 'F', 'R', 'P', 'L', 0, 1};
+/* Version 2 is version 1's layout with a journal beside it; code that
+ * knows only version 1 would ignore the journal, so it must refuse the
+ * store instead. Version 1 is read (the store before an upgrade). */
+static const unsigned char MAGIC[8] = {'W', 'I', 'F', 'R', 'P', 'L', 0, 2};
 static const unsigned char JOURNAL_MAGIC[8] = {'W', 'I', 'F', 'R',
                                                'P', 'J', 0,   1};
 
@@ -167,13 +170,15 @@ static void put_i64(unsigned char *p, int64_t v) {
 /* Magic and issuer hash, the first 40 bytes of a store and a journal (the
  * caller has checked that there is a header). */
 static wif_rc check_header(const unsigned char *data,
-                           const unsigned char magic[8], const char *what,
-                           const char *issuer, struct wif_error *err) {
+                           const unsigned char magic[8], unsigned char oldest,
+                           const char *what, const char *issuer,
+                           struct wif_error *err) {
   unsigned char ih[WIF_REPLAY_KEY_LEN];
   wif_rc rc;
 
-  if (memcmp(data, magic, 8) != 0)
-    return wif_error_set(err, WIF_E_REPLAY_CORRUPT, "not a version 1 %s", what);
+  if (memcmp(data, magic, 7) != 0 || data[7] < oldest || data[7] > magic[7])
+    return wif_error_set(err, WIF_E_REPLAY_CORRUPT,
+                         "not a %s of a known version", what);
   if ((rc = issuer_hash(issuer, ih, err)) != WIF_OK)
     return rc;
   /* A file copied from another provider's name must not be trusted. */
@@ -198,8 +203,8 @@ wif_rc wif_replay_decode(const unsigned char *data, size_t len,
     return wif_error_set(err, WIF_E_INTERNAL, "wif_replay_decode: bad call");
   if (data == NULL || len < WIF_REPLAY_HEADER_LEN)
     return wif_error_set(err, WIF_E_REPLAY_CORRUPT,
-                         "not a version 1 replay store");
-  rc = check_header(data, MAGIC, "replay store", issuer, err);
+                         "not a replay store of a known version");
+  rc = check_header(data, MAGIC, 1, "replay store", issuer, err);
   if (rc != WIF_OK)
     return rc;
   count = get_u32(data + 40);
@@ -372,8 +377,8 @@ wif_rc wif_replay_journal_decode(const unsigned char *data, size_t len,
                          "wif_replay_journal_decode: bad call");
   if (data == NULL || len < WIF_REPLAY_HEADER_LEN)
     return wif_error_set(err, WIF_E_REPLAY_CORRUPT,
-                         "not a version 1 replay journal");
-  rc = check_header(data, JOURNAL_MAGIC, "replay journal", issuer, err);
+                         "not a replay journal of a known version");
+  rc = check_header(data, JOURNAL_MAGIC, 1, "replay journal", issuer, err);
   if (rc != WIF_OK)
     return rc;
   if (get_u64(data + 40) != 0)
@@ -391,6 +396,14 @@ wif_rc wif_replay_journal_decode(const unsigned char *data, size_t len,
                            "record %zu follows a damaged one", i);
     good = i + 1;
   }
+  /* One record in flight at a time: a torn tail is at most one record. */
+  if (len - WIF_REPLAY_HEADER_LEN - good * WIF_REPLAY_RECORD_LEN >
+      WIF_REPLAY_RECORD_LEN)
+    return wif_error_set(
+        err, WIF_E_REPLAY_CORRUPT,
+        "%zu damaged bytes after record %zu, more than one "
+        "torn record",
+        len - WIF_REPLAY_HEADER_LEN - good * WIF_REPLAY_RECORD_LEN, good);
   *out_count = good;
   return WIF_OK;
 }
@@ -717,8 +730,13 @@ static wif_rc append(const struct replay_state *st,
     (void)!ftruncate(st->jfd, end);
     return rc;
   }
-  if (fdatasync(st->jfd) != 0)
-    return sys_error(err, st->dir, st->jname, "cannot sync");
+  if (fdatasync(st->jfd) != 0) {
+    wif_rc rc = sys_error(err, st->dir, st->jname, "cannot sync");
+
+    /* A refused login does not use its jti up. */
+    (void)!ftruncate(st->jfd, end);
+    return rc;
+  }
   return WIF_OK;
 }
 
@@ -742,6 +760,10 @@ static wif_rc merge_and_restart(int dfd, const struct replay_state *st,
                               &next, &next_len, err)) != WIF_OK ||
       (rc = wif_replay_journal_header(issuer, header, err)) != WIF_OK)
     goto out;
+  /* A login killed while it merged left its temporary; under the lock,
+   * every one there is such a leftover. */
+  wif_file_remove_temps_at(dfd, st->name);
+  wif_file_remove_temps_at(dfd, st->jname);
   rc = wif_file_write_atomic_at(dfd, st->dir, st->name, next, next_len, 0600,
                                 err);
   if (rc == WIF_OK)
@@ -785,7 +807,7 @@ wif_rc wif_replay_use(const char *dir, uid_t owner,
 
   state_init(&st, dir);
   if (dir == NULL || p == NULL || p->issuer == NULL || jti == NULL ||
-      clock_skew < 0) {
+      exp <= 0 || clock_skew < 0) {
     rc = wif_error_set(err, WIF_E_INTERNAL, "wif_replay_use: bad call");
     goto out;
   }

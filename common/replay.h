@@ -22,7 +22,8 @@
 
 /*
  * The file format, all integers little-endian:
- *   header  8  magic "WIFRPL\0\1" (format version 1)
+ *   header  8  magic "WIFRPL\0\2" (format version 2: version 1, still
+ *              read, is the same layout from before the journal)
  *          32  SHA-256 of the provider's issuer (replay_issuer_hash)
  *           4  entry count
  *           4  zero
@@ -51,11 +52,12 @@
  * A record is on disk before its login proceeds, so only the records of
  * logins that never completed can be torn by a crash: damaged records
  * after the last good one (and a partial one) are ignored and cut off by
- * the next append, while a damaged record before a good one is corruption.
+ * the next append, while a damaged record before a good one, or more than
+ * one record's worth of damage at the end, is corruption.
  * When the journal holds WIF_REPLAY_JOURNAL_MAX records, the next login
  * merges it into a new store (written atomically) and then starts an empty
- * journal; a crash between the two leaves entries in both, which counts
- * them twice towards the cap at worst.
+ * journal; a crash between the two leaves entries in both, each counted
+ * once.
  */
 #define WIF_REPLAY_JOURNAL_MAX 1024
 #define WIF_REPLAY_RECORD_LEN 48
@@ -105,8 +107,9 @@ bool wif_replay_contains(const unsigned char *data, size_t count,
 /*
  * Checks a journal image for the provider whose issuer is `issuer`: magic,
  * issuer hash, size within WIF_REPLAY_JOURNAL_FILE_MAX, no damaged record
- * before a good one. WIF_E_REPLAY_CORRUPT with the reason in err
- * otherwise. *out_count is the number of good records, which come first.
+ * before a good one and at most WIF_REPLAY_RECORD_LEN bytes after the last.
+ * WIF_E_REPLAY_CORRUPT with the reason in err otherwise. *out_count is the
+ * number of good records, which come first.
  */
 wif_rc wif_replay_journal_decode(const unsigned char *data, size_t len,
                                  const char *issuer, size_t *out_count,

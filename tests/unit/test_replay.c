@@ -345,12 +345,22 @@ static void test_decode_invalid(void **state) {
   (void)state;
   img = full_image(ISS, 3, EXP, &len);
   e1 = img + WIF_REPLAY_HEADER_LEN + WIF_REPLAY_ENTRY_LEN;
-  expect_corrupt(img, 0, "not a version 1");
-  expect_corrupt(img, WIF_REPLAY_HEADER_LEN - 1, "not a version 1");
+  expect_corrupt(img, 0, "known version");
+  expect_corrupt(img, WIF_REPLAY_HEADER_LEN - 1, "known version");
   expect_corrupt(img, len - 1, "do not hold 3 entries");
-  img[7] = 2; /* another version */
-  expect_corrupt(img, len, "not a version 1");
-  img[7] = 1;
+  img[7] = 3; /* a later version */
+  expect_corrupt(img, len, "known version");
+  img[7] = 0;
+  expect_corrupt(img, len, "known version");
+  img[7] = 1; /* a store from before the journal is read */
+  {
+    size_t count = 0;
+    struct wif_error err;
+
+    assert_int_equal(wif_replay_decode(img, len, ISS, &count, &err), WIF_OK);
+    assert_int_equal(count, 3);
+  }
+  img[7] = 2;
   img[20] ^= 1;
   expect_corrupt(img, len, "another issuer");
   img[20] ^= 1;
@@ -467,6 +477,7 @@ static void use_many(struct fixture *f, const char *prefix, size_t n,
  * which then holds only what is live, and starts again empty. */
 static void test_journal_merged(void **state) {
   struct fixture *f = *state;
+  char *stale, *other;
 
   assert_int_equal(use(f, "first", WIF_TEST_NOW), WIF_OK);
   assert_int_equal(entries(f->store), 1);
@@ -478,8 +489,19 @@ static void test_journal_merged(void **state) {
                    WIF_REPLAY_HEADER_LEN +
                        WIF_REPLAY_JOURNAL_MAX * WIF_REPLAY_RECORD_LEN);
   assert_int_equal(live_at(f, WIF_TEST_NOW), 1 + WIF_REPLAY_JOURNAL_MAX);
-  /* The next login, after the short ones expired, merges. */
+  /* The next login, after the short ones expired, merges; the temporary
+   * a killed merge left is removed, nothing else. */
+  assert_non_null(stale = malloc(strlen(f->store) + 32));
+  snprintf(stale, strlen(f->store) + 32, "%s/.%s.0123456789abcdef", f->cache,
+           strrchr(f->store, '/') + 1);
+  wif_test_write_text(stale, "left by a killed merge", 0600);
+  other = wif_test_path(f->cache, "unrelated");
+  wif_test_write_text(other, "kept", 0600);
   assert_int_equal(use(f, "merging", WIF_TEST_NOW + 10 + SKEW), WIF_OK);
+  assert_int_equal(access(stale, F_OK), -1);
+  assert_int_equal(access(other, F_OK), 0);
+  free(stale);
+  free(other);
   assert_int_equal(entries(f->store), 2 + WIF_REPLAY_JOURNAL_MAX / 2);
   assert_int_equal(file_size(f->journal), WIF_REPLAY_HEADER_LEN);
   assert_int_equal(use(f, "long7", WIF_TEST_NOW + 10 + SKEW), WIF_E_REPLAYED);
@@ -522,6 +544,14 @@ static void test_torn_record(void **state) {
   assert_int_equal(use(f, "d", WIF_TEST_NOW), WIF_OK);
   assert_int_equal(live_at(f, WIF_TEST_NOW), 4);
   assert_int_equal(use(f, "c", WIF_TEST_NOW), WIF_E_REPLAYED);
+  /* More than one record's worth is no crash's work: lost records would
+   * be accepted again. */
+  fd = open(f->journal, O_WRONLY | O_APPEND);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, whole, sizeof(whole)), (ssize_t)sizeof(whole));
+  assert_int_equal(write(fd, half, 1), 1);
+  close(fd);
+  assert_int_equal(use(f, "e", WIF_TEST_NOW), WIF_E_REPLAY_CORRUPT);
 }
 
 /* Damage before a good record is no crash's work: refused until removed. */
