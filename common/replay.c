@@ -270,6 +270,26 @@ bool wif_replay_contains(const unsigned char *data, size_t count,
   return found && live(entry(data, i), now);
 }
 
+/* A store image with room for `room` entries, its header written but for
+ * the count (free); NULL with *rc and err set on failure. */
+static unsigned char *new_image(size_t room, const char *issuer, wif_rc *rc,
+                                struct wif_error *err) {
+  unsigned char *img =
+      malloc(WIF_REPLAY_HEADER_LEN + room * WIF_REPLAY_ENTRY_LEN);
+
+  if (img == NULL) {
+    *rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  memcpy(img, MAGIC, sizeof(MAGIC));
+  if ((*rc = issuer_hash(issuer, img + 8, err)) != WIF_OK) {
+    free(img);
+    return NULL;
+  }
+  put_u32(img + 44, 0);
+  return img;
+}
+
 wif_rc wif_replay_insert(const unsigned char *data, size_t count,
                          const char *issuer,
                          const unsigned char key[WIF_REPLAY_KEY_LEN],
@@ -297,15 +317,8 @@ wif_rc wif_replay_insert(const unsigned char *data, size_t count,
   }
   /* Sized for every entry; the expired ones are left out as it is
    * filled, so one pass both purges and counts. */
-  img = malloc(WIF_REPLAY_HEADER_LEN + (count + 1) * WIF_REPLAY_ENTRY_LEN);
-  if (img == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  if ((img = new_image(count + 1, issuer, &rc, err)) == NULL)
     goto out;
-  }
-  memcpy(img, MAGIC, sizeof(MAGIC));
-  if ((rc = issuer_hash(issuer, img + 8, err)) != WIF_OK)
-    goto out;
-  put_u32(img + 44, 0);
   o = img + WIF_REPLAY_HEADER_LEN;
   /* One merge pass: live entries in order, the new key at its place. */
   for (size_t i = 0; i <= count; i++) {
@@ -470,15 +483,8 @@ wif_rc wif_replay_merge(const unsigned char *data, size_t count,
       js[m++] = record(jdata, k);
   if (m > 0)
     qsort(js, m, sizeof(*js), compare_keys);
-  img = malloc(WIF_REPLAY_HEADER_LEN + (count + m) * WIF_REPLAY_ENTRY_LEN);
-  if (img == NULL) {
-    rc = wif_error_set(err, WIF_E_NOMEM, "out of memory");
+  if ((img = new_image(count + m, issuer, &rc, err)) == NULL)
     goto out;
-  }
-  memcpy(img, MAGIC, sizeof(MAGIC));
-  if ((rc = issuer_hash(issuer, img + 8, err)) != WIF_OK)
-    goto out;
-  put_u32(img + 44, 0);
   o = img + WIF_REPLAY_HEADER_LEN;
   while (i < count || j < m) {
     const unsigned char *take;
